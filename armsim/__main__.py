@@ -1,0 +1,90 @@
+"""python -m armsim up|down|serve|seed"""
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from . import lifecycle
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m armsim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def options(p):
+        p.add_argument("--lro-seconds", type=float, help="duration of long-running operations (0: synchronous)")
+        p.add_argument("--page-size", type=int, help="items per page of list responses (default 100)")
+        p.add_argument("--state-file", help="keep resources in this JSON file across restarts")
+
+    p = sub.add_parser("up", help="start in the background and prepare DIR/azure and DIR/env for stock az")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: an ephemeral one)")
+    options(p)
+    p = sub.add_parser("down", help="stop the simulator started for DIR")
+    p.add_argument("--dir", required=True)
+    p = sub.add_parser("serve", help="run in the foreground")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--port", type=int, default=0)
+    options(p)
+    p = sub.add_parser("seed", help="create a landscape described by a JSON or YAML file")
+    p.add_argument("--dir", required=True)
+    p.add_argument("file")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port)
+            print("armsim listening on https://127.0.0.1:{}/ ; run: source {}".format(
+                port, os.path.join(os.path.abspath(args.dir), lifecycle.ENV)))
+        elif args.command == "down":
+            stopped = lifecycle.down(args.dir)
+            print("armsim stopped" if stopped else "armsim was not running")
+        elif args.command == "serve":
+            serve(args)
+        elif args.command == "seed":
+            from . import seed
+            print(seed.run(args.dir, args.file))
+    except lifecycle.LifecycleError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+def serve(args):
+    from .app import build
+    from .backend import Options
+    from .server import serve as run_server
+    from . import tls
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s armsim %(levelname)s %(message)s")
+    directory = os.path.abspath(args.dir)
+    os.makedirs(directory, exist_ok=True)
+    config = lifecycle.write_config(directory, {"lro_seconds": args.lro_seconds, "page_size": args.page_size,
+                                                "state_file": args.state_file})
+    cert, key, _ = tls.ensure_certificate(directory)
+    opts = Options(lro_seconds=config.get("lro_seconds") or 0, page_size=config.get("page_size") or 100,
+                   state_file=config.get("state_file"), subscription_id=config["subscription_id"],
+                   tenant_id=config["tenant_id"], client_id=config["client_id"],
+                   client_secret=config["client_secret"])
+    app = build(opts, log_path=os.path.join(directory, lifecycle.REQUESTS))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    def ready(port):
+        tmp = os.path.join(directory, lifecycle.PORT + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.replace(tmp, os.path.join(directory, lifecycle.PORT))
+        logging.info("listening on https://127.0.0.1:%s/ (lro %ss, page size %s, state %s)", port,
+                     opts.lro_seconds, opts.page_size, opts.state_file or "in memory")
+
+    try:
+        run_server(app, "127.0.0.1", args.port, cert, key, ready)
+    except OSError as e:
+        raise lifecycle.LifecycleError("armsim: cannot listen on 127.0.0.1:{}: {}".format(args.port, e)) from e
+    finally:
+        with app.backend.lock:
+            app.backend.save()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

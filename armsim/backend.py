@@ -1,0 +1,214 @@
+"""The simulator's state: resources, scheduled events, long-running operations, persistence.
+
+Knows nothing of HTTP. Time-based behaviour is a queue of named events that run when their time
+comes; every request first runs the events that are due (see `tick`), so state advances on reads,
+deterministically, with no background thread.
+"""
+import datetime
+import heapq
+import json
+import os
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+from .errors import ArmError
+from .ids import ResourceId
+
+EVENTS = {}
+
+
+def event(name):
+    """Register an event handler `fn(backend, **kwargs)` under a persistent name."""
+    def register(fn):
+        EVENTS[name] = fn
+        return fn
+    return register
+
+
+class Next:
+    """Returned by an event handler to continue its operation later with another event."""
+
+    def __init__(self, delay, name, **kwargs):
+        self.delay, self.name, self.kwargs = delay, name, kwargs
+
+
+def iso(ts):
+    """ARM's timestamp format: 7 fractional digits and an explicit UTC offset."""
+    dt = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "{:07d}".format(int((ts % 1) * 1e7)) + "+00:00"
+
+
+class Options:
+    """Simulator settings, from the command line."""
+
+    def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
+                 tenant_id=None, client_id=None, client_secret=None, rule_overrides=None):
+        self.lro_seconds = float(lro_seconds)
+        self.page_size = int(page_size)
+        self.state_file = state_file
+        self.subscription_id = subscription_id or "7f1f2c3d-0000-4000-8000-00000000a11c"
+        self.tenant_id = tenant_id or "72f988bf-0000-4000-8000-0000000a2051"
+        self.client_id = client_id or "0a5e1b2c-0000-4000-8000-0000000c11e7"
+        self.client_secret = client_secret or "armsim-local-secret"
+        self.rule_overrides = dict(rule_overrides or {})
+
+
+class Resource:
+    """One stored resource: its ARM JSON (`body`) and simulator-only state (`state`)."""
+
+    __slots__ = ("id", "body", "state")
+
+    def __init__(self, rid, body, state=None):
+        self.id = rid
+        self.body = body
+        self.state = state if state is not None else {}
+
+    @property
+    def type(self):
+        return self.id.full_type
+
+    @property
+    def props(self):
+        return self.body.setdefault("properties", {})
+
+
+class Backend:
+    def __init__(self, options=None):
+        self.options = options or Options()
+        self.lock = threading.RLock()
+        self.reset()
+        if self.options.state_file and os.path.exists(self.options.state_file):
+            self.load(self.options.state_file)
+
+    def reset(self):
+        self.resources = {}
+        self.by_parent = defaultdict(dict)
+        self.events = []
+        self.operations = {}
+        self.counter = 0
+
+    # --- clock and events -------------------------------------------------------------
+    def now(self):
+        return time.time()
+
+    def next_seq(self):
+        self.counter += 1
+        return self.counter
+
+    def schedule(self, delay, name, op_id=None, **kwargs):
+        heapq.heappush(self.events, (self.now() + delay, self.next_seq(), name, op_id, kwargs))
+
+    def tick(self):
+        """Run every event that is due, in time order. Returns True if any ran."""
+        ran = False
+        while self.events and self.events[0][0] <= self.now():
+            _, _, name, op_id, kwargs = heapq.heappop(self.events)
+            self._run_event(name, op_id, kwargs)
+            ran = True
+        return ran
+
+    def _run_event(self, name, op_id, kwargs):
+        op = self.operations.get(op_id) if op_id else None
+        try:
+            result = EVENTS[name](self, **kwargs)
+        except ArmError as e:
+            if op:
+                op.update(status="Failed", endTime=iso(self.now()), error=e.body()["error"])
+            return
+        if isinstance(result, Next):
+            self.schedule(result.delay, result.name, op_id, **result.kwargs)
+        elif op:
+            op.update(status="Succeeded", endTime=iso(self.now()))
+
+    def begin(self, location, name, delay=None, **kwargs):
+        """Start a long-running operation that ends by running event `name`.
+
+        With no delay (lro_seconds 0) the event runs now and None is returned: the caller answers
+        synchronously. Otherwise the operation record is returned, for the async headers.
+        """
+        delay = self.options.lro_seconds if delay is None else delay
+        if delay <= 0:
+            result = EVENTS[name](self, **kwargs)
+            while isinstance(result, Next):
+                result = EVENTS[result.name](self, **result.kwargs)
+            return None
+        op_id = str(uuid.uuid4())
+        op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
+        self.operations[op_id] = op
+        self.schedule(delay, name, op_id, **kwargs)
+        return op
+
+    def remaining(self, op_id):
+        """Seconds until the operation's next event, for Retry-After."""
+        due = [t for t, _, _, oid, _ in self.events if oid == op_id]
+        return max(0.0, min(due) - self.now()) if due else 0.0
+
+    # --- store ------------------------------------------------------------------------
+    def get(self, rid):
+        key = rid.key if isinstance(rid, ResourceId) else rid.lower()
+        return self.resources.get(key)
+
+    def put(self, res):
+        self.resources[res.id.key] = res
+        parent = res.id.parent
+        self.by_parent[parent.key if parent else ""][res.id.key] = res
+        return res
+
+    def remove(self, res):
+        self.resources.pop(res.id.key, None)
+        parent = res.id.parent
+        self.by_parent[parent.key if parent else ""].pop(res.id.key, None)
+        for child in list(self.by_parent.pop(res.id.key, {}).values()):
+            self.remove(child)
+
+    def children(self, parent, type_=None):
+        """Resources directly under `parent` (a ResourceId), optionally of one full type."""
+        items = self.by_parent.get(parent.key, {}).values()
+        if type_:
+            type_ = type_.lower()
+            items = [r for r in items if r.type.lower() == type_]
+        return sorted(items, key=lambda r: r.id.key)
+
+    def of_type(self, type_, sub=None, group=None):
+        """Every resource of one full type, optionally within a subscription or group."""
+        type_ = type_.lower()
+        out = []
+        for r in self.resources.values():
+            if r.type.lower() != type_:
+                continue
+            if sub and r.id.sub.lower() != sub.lower():
+                continue
+            if group and r.id.group.lower() != group.lower():
+                continue
+            out.append(r)
+        return sorted(out, key=lambda r: r.id.key)
+
+    # --- persistence ------------------------------------------------------------------
+    def save(self, path=None):
+        path = path or self.options.state_file
+        if not path:
+            return
+        data = {
+            "resources": [{"id": str(r.id), "body": r.body, "state": r.state} for r in self.resources.values()],
+            "events": [list(e) for e in self.events],
+            "operations": self.operations,
+            "counter": self.counter,
+        }
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+
+    def load(self, path):
+        with open(path) as f:
+            data = json.load(f)
+        self.reset()
+        # parents before children, so the parent index is complete
+        for item in sorted(data["resources"], key=lambda i: i["id"].count("/")):
+            self.put(Resource(ResourceId.parse(item["id"]), item["body"], item["state"]))
+        self.events = [tuple(e) for e in data["events"]]
+        heapq.heapify(self.events)
+        self.operations = data["operations"]
+        self.counter = data["counter"]

@@ -1,0 +1,70 @@
+"""Power state of anything that runs: standalone VMs, Flexible members, Uniform instances (rule P1)."""
+from ..backend import event, iso
+
+DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated",
+           "starting": "VM starting", "stopping": "VM stopping", "deallocating": "VM deallocating"}
+
+# action -> (state while the operation runs, state when it is done)
+ACTIONS = {
+    "start": ("starting", "running"),
+    "restart": ("starting", "running"),
+    "poweroff": ("stopping", "stopped"),
+    "deallocate": ("deallocating", "deallocated"),
+    "reimage": ("starting", "running"),
+    "reimageall": ("starting", "running"),
+    "redeploy": ("starting", "running"),
+}
+
+
+def allocated(res):
+    """Holds hardware: everything but deallocated (transitions included, as virtualMachinesAllocated does)."""
+    return res.state.get("power", "running") != "deallocated"
+
+
+def begin_action(backend, targets, action):
+    """Put each target in the action's transitional state; returns the final state to set."""
+    during, done = ACTIONS[action]
+    for res in targets:
+        if action in ("restart", "reimage", "reimageall", "redeploy") and res.state.get("power") == "deallocated":
+            continue  # these leave a deallocated machine deallocated
+        res.state["power"] = during
+    return done
+
+
+@event("power_done")
+def _power_done(backend, ids, power, action):
+    for rid in ids:
+        res = backend.get(rid)
+        if res is None:
+            continue
+        if res.state.get("power") == "deallocated" and action in ("restart", "reimage", "reimageall", "redeploy"):
+            continue
+        res.state["power"] = power
+        res.state["power_time"] = backend.now()
+
+
+def statuses(backend, res):
+    power = res.state.get("power", "running")
+    prov = res.props.get("provisioningState", "Succeeded")
+    when = iso(res.state.get("power_time") or backend.now())
+    out = [{"code": "ProvisioningState/" + prov.lower(), "level": "Info",
+            "displayStatus": "Provisioning " + prov.lower(), "time": when}]
+    out.append({"code": "PowerState/" + power, "level": "Info", "displayStatus": DISPLAY[power]})
+    return out
+
+
+def instance_view(backend, res, extra=None):
+    """The instance view body of a machine: agent and OS details only while it holds hardware."""
+    view = dict(extra or {})
+    if allocated(res):
+        view.update(computerName=res.props.get("osProfile", {}).get("computerName"),
+                    osName=res.state.get("os_name", "ubuntu"), osVersion="22.04",
+                    vmAgent={"vmAgentVersion": "2.11.1.12",
+                             "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
+                                           "displayStatus": "Ready", "message": "Guest Agent is running",
+                                           "time": iso(backend.now())}]})
+    view["disks"] = [{"name": res.state.get("os_disk", res.id.name + "_OsDisk"),
+                      "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
+                                    "displayStatus": "Provisioning succeeded", "time": iso(backend.now())}]}]
+    view["statuses"] = statuses(backend, res)
+    return {k: v for k, v in view.items() if v is not None}

@@ -1,0 +1,258 @@
+"""Virtual machines (standalone and Flexible scale-set members) and the network interfaces Azure makes for them."""
+import copy
+import itertools
+
+from ..backend import event, iso
+from ..errors import InvalidParameter, not_found
+from ..ids import ResourceId, norm_id, same_id
+from . import power
+from .common import (KEEP, association_body, bump_etag, guid, merge, new_resource, normalize_location,
+                     require_group, requested_association)
+
+VM = "Microsoft.Compute/virtualMachines"
+NIC = "Microsoft.Network/networkInterfaces"
+SECRETS = ("adminPassword", "customData")
+# what a PUT of an existing VM may leave out and still keep
+KEPT_ON_PUT = ("provisioningState", "vmId", "timeCreated", "hardwareProfile", "osProfile", "storageProfile",
+               "networkProfile", "virtualMachineScaleSet")
+_ip = itertools.count(4)
+ACTIONS = ("start", "deallocate", "poweroff", "restart", "reimage", "redeploy")
+
+
+def get(backend, rid):
+    res = backend.get(rid)
+    if res is None or res.type != VM:
+        raise not_found(rid)
+    return res
+
+
+def put_vm(backend, rid, body, patch=False):
+    """Create or update a VM (PUT replaces, PATCH merges). Returns (resource, created, operation)."""
+    require_group(backend, rid)
+    body = copy.deepcopy(body or {})
+    existing = backend.get(rid)
+    if existing is None and patch:
+        raise not_found(rid)
+    props = body.get("properties") or {}
+    wanted = requested_association(props.pop("capacityReservation", None), "properties.capacityReservation")
+    if existing is None:
+        return _create(backend, rid, body, wanted)
+    if patch:
+        new_body = merge(copy.deepcopy(existing.body), body)
+    else:
+        new_body = body
+        new_props = new_body.setdefault("properties", {})
+        for key in KEPT_ON_PUT:
+            if key in existing.props:
+                new_props.setdefault(key, copy.deepcopy(existing.props[key]))
+    _strip_secrets(new_body.get("properties", {}))
+    for key in ("id", "name", "type", "location", "etag"):
+        new_body[key] = existing.body.get(key)
+    if "zones" not in body and existing.body.get("zones"):
+        new_body["zones"] = existing.body["zones"]
+    existing.body = new_body
+    size = existing.props.get("hardwareProfile", {}).get("vmSize")
+    existing.state["size"] = size
+    group = existing.state.get("crg") if wanted is KEEP else wanted
+    set_association(existing, group)
+    existing.props["provisioningState"] = "Updating"
+    bump_etag(existing)
+    op = backend.begin(existing.body["location"], "provisioned_vm", id=str(rid))
+    return existing, False, op
+
+
+def _create(backend, rid, body, wanted, scale_set=None):
+    props = body.get("properties") or {}
+    location = body.get("location")
+    if not location:
+        raise InvalidParameter("Required parameter 'location' is missing (null).", target="location")
+    size = (props.get("hardwareProfile") or {}).get("vmSize")
+    if not size:
+        raise InvalidParameter("Required parameter 'hardwareProfile.vmSize' is missing (null).",
+                               target="hardwareProfile.vmSize")
+    member_of = (props.get("virtualMachineScaleSet") or {}).get("id")
+    if member_of:
+        _require_flexible(backend, member_of)
+    res = new_resource(rid, {k: v for k, v in body.items() if k not in ("id", "name", "type", "location", "etag")},
+                       location)
+    res.body.pop("properties", None)
+    res.body["properties"] = copy.deepcopy(props)
+    _strip_secrets(res.props)
+    res.props.update(vmId=guid(), provisioningState="Creating", timeCreated=iso(backend.now()))
+    res.props.setdefault("osProfile", {}).setdefault("computerName", rid.name[:15])
+    zones = body.get("zones") or []
+    res.state.update(power="running", power_time=backend.now(), size=size, zone=zones[0] if zones else None,
+                     os_disk="{}_OsDisk_1_{}".format(rid.name, guid().replace("-", "")[:32]))
+    set_association(res, None if wanted is KEEP else wanted)
+    _make_nics(backend, res)
+    bump_etag(res)
+    backend.put(res)
+    op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
+    return res, True, op
+
+
+def _require_flexible(backend, vmss_id):
+    rid = ResourceId.parse(norm_id(vmss_id))
+    vmss = backend.get(rid) if rid else None
+    if vmss is None or vmss.props.get("orchestrationMode") != "Flexible":
+        raise InvalidParameter("The virtual machine scale set '{}' does not exist or is not in Flexible "
+                               "orchestration mode.".format(vmss_id), target="properties.virtualMachineScaleSet")
+
+
+def _strip_secrets(props):
+    for key in SECRETS:
+        props.get("osProfile", {}).pop(key, None)
+
+
+def set_association(res, group_id):
+    res.state["crg"] = norm_id(group_id) if group_id else None
+    if group_id:
+        res.props["capacityReservation"] = association_body(norm_id(group_id))
+    else:
+        res.props.pop("capacityReservation", None)
+
+
+def _make_nics(backend, res):
+    """Create the network interfaces a VM's networkInterfaceConfigurations ask for, as Azure does."""
+    network = res.props.setdefault("networkProfile", {})
+    configs = network.get("networkInterfaceConfigurations") or []
+    if not configs or network.get("networkInterfaces"):
+        return
+    nics = []
+    for config in configs:
+        name = "{}-{}".format(res.id.name, config.get("name", "nic"))
+        nic_id = ResourceId(res.id.sub, res.id.group, "Microsoft.Network", ["networkInterfaces"], [name])
+        ip_configs = []
+        for ipc in (config.get("properties") or {}).get("ipConfigurations") or []:
+            ipc_props = ipc.get("properties") or {}
+            n = next(_ip)
+            ip_configs.append({"name": ipc.get("name", "ipconfig1"),
+                               "id": "{}/ipConfigurations/{}".format(nic_id, ipc.get("name", "ipconfig1")),
+                               "properties": {"privateIPAddress": "10.0.{}.{}".format(n // 250, n % 250 + 4),
+                                              "privateIPAllocationMethod": "Dynamic",
+                                              "subnet": ipc_props.get("subnet"),
+                                              "primary": ipc_props.get("primary", True),
+                                              "privateIPAddressVersion": "IPv4",
+                                              "provisioningState": "Succeeded"}})
+        nic = new_resource(nic_id, {"properties": {
+            "provisioningState": "Succeeded", "resourceGuid": guid(), "ipConfigurations": ip_configs,
+            "primary": (config.get("properties") or {}).get("primary", True),
+            "macAddress": "00-0D-3A-{:02X}-{:02X}-{:02X}".format(*guid().encode()[:3]),
+            "enableAcceleratedNetworking": False, "virtualMachine": {"id": str(res.id)},
+            "nicType": "Standard"}}, res.body["location"])
+        bump_etag(nic)
+        backend.put(nic)
+        nics.append({"id": str(nic_id), "properties": {"primary": nic.props["primary"], "deleteOption": "Delete"}})
+    network["networkInterfaces"] = nics
+
+
+@event("provisioned_vm")
+def _provisioned_vm(backend, id):
+    res = backend.get(id)
+    if res is not None:
+        res.props["provisioningState"] = "Succeeded"
+
+
+def delete_vm(backend, rid):
+    res = backend.get(rid)
+    if res is None:
+        return None
+    res.props["provisioningState"] = "Deleting"
+    return backend.begin(res.body["location"], "deleted_vm", id=str(rid))
+
+
+@event("deleted_vm")
+def _deleted_vm(backend, id):
+    res = backend.get(id)
+    if res is not None:
+        remove(backend, res)
+
+
+def remove(backend, res):
+    """Remove a VM and the network interfaces that go with it."""
+    for nic in res.props.get("networkProfile", {}).get("networkInterfaces", []):
+        if (nic.get("properties") or {}).get("deleteOption") == "Delete":
+            other = backend.get(nic["id"])
+            if other is not None:
+                backend.remove(other)
+    backend.remove(res)
+
+
+def action(backend, targets, name):
+    """Start a power action on VMs; one operation for all of them."""
+    if not targets:
+        return None
+    done = power.begin_action(backend, targets, name)
+    return backend.begin(targets[0].body["location"], "power_done", ids=[str(t.id) for t in targets],
+                         power=done, action=name)
+
+
+def render(backend, res, expand=None):
+    body = copy.deepcopy(res.body)
+    if expand and "instanceview" in expand.lower():
+        body["properties"]["instanceView"] = instance_view(backend, res)
+    return body
+
+
+def instance_view(backend, res):
+    return power.instance_view(backend, res, {
+        "platformUpdateDomain": 0, "platformFaultDomain": 0, "hyperVGeneration": "V2",
+        "isVMInStandbyPool": False})
+
+
+def members(backend, vmss_id):
+    """VMs that belong to a Flexible scale set, by name."""
+    rid = ResourceId.parse(vmss_id)
+    return [r for r in backend.of_type(VM, sub=rid.sub)
+            if same_id((r.props.get("virtualMachineScaleSet") or {}).get("id"), vmss_id)]
+
+
+def list_vms(backend, sub, group=None, filter_=None):
+    if group:
+        require_group(backend, ResourceId(sub, group))
+    items = backend.of_type(VM, sub=sub, group=group)
+    if filter_:
+        vmss_id = _filter_scale_set(filter_)
+        items = [r for r in items if same_id((r.props.get("virtualMachineScaleSet") or {}).get("id"), vmss_id)]
+    return items
+
+
+def _filter_scale_set(text):
+    """The scale-set id in `'virtualMachineScaleSet/id' eq '<id>'` (W8), the only filter Compute accepts."""
+    import re
+    m = re.match(r"^\s*'?virtualMachineScaleSet/id'?\s+eq\s+'([^']+)'\s*$", text, re.IGNORECASE)
+    if not m:
+        raise InvalidParameter("The $filter '{}' is not supported. Supported: 'virtualMachineScaleSet/id' eq "
+                               "'<scale set id>'.".format(text), target="$filter", rule="W8")
+    return m.group(1)
+
+
+def create_member(backend, vmss, name, profile, zone):
+    """A Flexible scale set's VM made from its profile (like Azure's `{vmss}_{8 hex}` members)."""
+    rid = ResourceId(vmss.id.sub, vmss.id.group, "Microsoft.Compute", ["virtualMachines"], [name])
+    props = {k: copy.deepcopy(v) for k, v in profile.items()
+             if k in ("storageProfile", "osProfile", "networkProfile", "diagnosticsProfile", "securityProfile",
+                      "priority", "evictionPolicy", "billingProfile", "licenseType", "userData",
+                      "additionalCapabilities")}
+    props["hardwareProfile"] = {"vmSize": vmss.body["sku"]["name"]}
+    props["virtualMachineScaleSet"] = {"id": str(vmss.id)}
+    network = props.get("networkProfile") or {}
+    props["networkProfile"] = {"networkInterfaceConfigurations": copy.deepcopy(
+        network.get("networkInterfaceConfigurations") or []), "networkApiVersion": network.get("networkApiVersion",
+                                                                                                "2020-11-01")}
+    prefix = (profile.get("osProfile") or {}).get("computerNamePrefix") or vmss.id.name[:9]
+    props.setdefault("osProfile", {})
+    props["osProfile"] = {k: v for k, v in props["osProfile"].items() if k != "computerNamePrefix"}
+    props["osProfile"]["computerName"] = "{}{}".format(prefix[:9], guid().replace("-", "")[:6])
+    body = {"location": vmss.body["location"], "properties": props,
+            "tags": {"VirtualMachineProfileTimeCreated": iso(backend.now())}}
+    if zone:
+        body["zones"] = [zone]
+    group = ((profile.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
+    res, _, _ = _create(backend, rid, body, group or None, scale_set=vmss)
+    res.props["provisioningState"] = "Succeeded"
+    return res
+
+
+def location_key(res):
+    return normalize_location(res.body.get("location"))

@@ -1,0 +1,169 @@
+"""HTTPS front end: parse requests, dispatch to the route table, render responses, log requests."""
+import json
+import logging
+import ssl
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import auth
+from .errors import ArmError, InternalServerError, NoRegisteredProviderFound, InvalidRequestContent
+
+log = logging.getLogger("armsim")
+
+
+class Request:
+    def __init__(self, method, target, headers, raw, base_url):
+        parts = urlsplit(target)
+        self.method = method
+        self.raw_path = parts.path
+        self.path = unquote(parts.path)
+        self.query_string = parts.query
+        self.query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+        self.headers = headers
+        self.raw = raw
+        self.base_url = base_url
+        self._json = None
+
+    @property
+    def json(self):
+        if self._json is None and self.raw:
+            try:
+                self._json = json.loads(self.raw)
+            except ValueError as e:
+                raise InvalidRequestContent("The request content was invalid and could not be deserialized: "
+                                            "{}".format(e)) from e
+        return self._json
+
+    def url(self, path, **query):
+        """An absolute URL on this server."""
+        q = "&".join("{}={}".format(k, v) for k, v in query.items() if v is not None)
+        return self.base_url + path + ("?" + q if q else "")
+
+
+class Response:
+    def __init__(self, status=200, body=None, headers=None):
+        self.status, self.body, self.headers = status, body, dict(headers or {})
+
+
+class RequestLog:
+    """Every request the simulator answered: method, path, query, status, start time, duration."""
+
+    def __init__(self, path=None):
+        self.entries = []
+        self.path = path
+        self.lock = threading.Lock()
+
+    def add(self, entry):
+        with self.lock:
+            entry["seq"] = len(self.entries)
+            self.entries.append(entry)
+            if self.path:
+                with open(self.path, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+    def since(self, seq):
+        with self.lock:
+            return self.entries[seq:]
+
+    def clear(self):
+        with self.lock:
+            self.entries = []
+
+
+def make_handler(app):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "armsim"
+
+        def log_message(self, fmt, *args):  # the request log replaces the default stderr lines
+            pass
+
+        def _serve(self):
+            start = time.time()
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            req = Request(self.command, self.path, self.headers, raw, app.base_url)
+            resp = app.dispatch(req)
+            payload = b""
+            if resp.body is not None:
+                payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
+            self.send_response(resp.status)
+            headers = {"Content-Type": "application/json; charset=utf-8", "x-ms-request-id": app.request_id()}
+            headers.update(resp.headers)
+            for k, v in headers.items():
+                self.send_header(k, str(v))
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            if not req.path.startswith("/simulator/"):
+                app.log.add({"method": req.method, "path": req.path, "query": req.query_string,
+                             "status": resp.status, "start": start, "duration": time.time() - start})
+
+        do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    return Handler
+
+
+class App:
+    """Routes requests to handlers, with the backend lock held and due events run first."""
+
+    def __init__(self, backend, routes, log_path=None):
+        self.backend = backend
+        self.routes = routes
+        self.log = RequestLog(log_path)
+        self.base_url = None
+        self._ids = 0
+
+    def request_id(self):
+        self._ids += 1
+        return "armsim-{:08d}".format(self._ids)
+
+    def dispatch(self, req):
+        try:
+            handler, groups, public = self.routes.match(req.method, req.path)
+            if not public:
+                auth.check(self.backend, req)
+            with self.backend.lock:
+                ran = self.backend.tick()
+                resp = handler(self.backend, req, **groups)
+                if not isinstance(resp, Response):
+                    resp = Response(200, resp)
+                if ran or req.method not in ("GET", "HEAD"):
+                    self.backend.save()
+            return resp
+        except ArmError as e:
+            return Response(e.status, e.body())
+        except Exception:  # a simulator bug: answer like ARM does, and say where
+            log.error("unhandled error for %s %s\n%s", req.method, req.path, traceback.format_exc())
+            err = InternalServerError("armsim internal error: " + traceback.format_exc().splitlines()[-1])
+            return Response(err.status, err.body())
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(app, host, port, certfile, keyfile, ready=None):
+    """Serve HTTPS until interrupted. `ready(port)` is called once the socket listens."""
+    httpd = Server((host, port), make_handler(app))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    actual_port = httpd.server_address[1]
+    app.base_url = "https://{}:{}".format(host, actual_port)
+    if ready:
+        ready(actual_port)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    finally:
+        httpd.server_close()
+
+
+def unknown_route(method, path):
+    return NoRegisteredProviderFound(
+        "No registered resource provider found for the request {} {} in armsim.".format(method, path))

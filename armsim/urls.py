@@ -1,0 +1,16 @@
+"""The route table: specific providers first, opaque storage for other providers last."""
+from .responses import capacity, identity, operations, resources, scalesets, simulator, vms
+from .routes import Routes
+
+
+def build(app):
+    r = Routes()
+    simulator.add_routes(r, app)
+    identity.add_routes(r)
+    operations.add_routes(r)
+    resources.add_routes(r)
+    capacity.add_routes(r)
+    scalesets.add_routes(r)
+    vms.add_routes(r)
+    resources.add_generic_routes(r)
+    return r
