@@ -3,6 +3,7 @@ import argparse
 import logging
 import os
 import signal
+import ssl
 import sys
 
 from . import lifecycle
@@ -79,6 +80,9 @@ def serve(args):
 
     try:
         run_server(app, "127.0.0.1", args.port, cert, key, ready)
+    except ssl.SSLError as e:
+        raise lifecycle.LifecycleError("armsim: cannot load the TLS certificate {} ({}); delete it and its key to "
+                                       "have a new one made".format(cert, e)) from e
     except OSError as e:
         raise lifecycle.LifecycleError("armsim: cannot listen on 127.0.0.1:{}: {}".format(args.port, e)) from e
     finally:

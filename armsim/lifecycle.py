@@ -21,10 +21,10 @@ class LifecycleError(Exception):
 
 
 def find_az():
-    """The `az` next to this Python (the project's virtual environment), else the one on PATH."""
+    """$ARMSIM_AZ, else the `az` next to this Python (the project's virtual environment), else the one on PATH."""
     local = os.path.join(os.path.dirname(sys.executable), "az")
-    found = local if os.access(local, os.X_OK) else shutil.which("az")
-    if not found:
+    found = os.environ.get("ARMSIM_AZ") or (local if os.access(local, os.X_OK) else shutil.which("az"))
+    if not found or not os.access(found, os.X_OK):
         raise LifecycleError("armsim: the Azure CLI ('az') was not found next to {} or on PATH. Install the "
                              "project's environment first (make venv).".format(sys.executable))
     return found
@@ -121,7 +121,8 @@ def _configure_az(az, directory, port, bundle, config):
     lines = ["# armsim at {}: source this file to point az at the simulator".format(endpoint),
              "export AZURE_CONFIG_DIR={}".format(azure_dir), "export REQUESTS_CA_BUNDLE={}".format(bundle),
              "export ARMSIM_URL={}".format(endpoint.rstrip("/")), "export ARMSIM_DIR={}".format(directory),
-             "export ARMSIM_SUBSCRIPTION={}".format(config["subscription_id"])]
+             "export ARMSIM_SUBSCRIPTION={}".format(config["subscription_id"]),
+             "export PATH={}:$PATH".format(os.path.dirname(az))]
     lines += ["export {}={}".format(k, v) for k, v in AZ_ENV.items()]
     with open(os.path.join(directory, ENV), "w") as f:
         f.write("\n".join(lines) + "\n")

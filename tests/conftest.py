@@ -1,0 +1,110 @@
+"""Shared fixtures: simulators started for a test session, and `az` run against them."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from armsim import lifecycle  # noqa: E402
+from armsim.client import Client  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+AZ = os.path.join(BIN, "az")
+
+
+class Sim:
+    """A simulator process: its directory, an ARM client, and `az` configured against it (when `with_az`)."""
+
+    def __init__(self, directory, proc=None):
+        self.dir = directory
+        self.proc = proc
+        self.client = Client(directory)
+        self.sub = self.client.sub
+
+    def env(self, **extra):
+        """The environment `source DIR/env` gives, plus the project's extension directory."""
+        env = dict(os.environ)
+        with open(os.path.join(self.dir, lifecycle.ENV)) as f:
+            for line in f:
+                if line.startswith("export "):
+                    key, _, value = line[len("export "):].strip().partition("=")
+                    env[key] = os.path.expandvars(value)
+        # the extension installed by `make extension` (the Makefile exports the same directory)
+        env.setdefault("AZURE_EXTENSION_DIR", os.path.join(os.path.dirname(BIN), "cliextensions"))
+        env.update(extra)
+        return env
+
+    def az(self, *args, expect=0, env=None):
+        """Run stock `az` against this simulator; return (exit code, parsed JSON or text, stderr)."""
+        done = subprocess.run([AZ] + list(args), env=env or self.env(), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300)
+        if expect is not None and done.returncode != expect:
+            raise AssertionError("az {} exited {} (expected {}):\n{}\n{}".format(
+                " ".join(args), done.returncode, expect, done.stdout[-2000:], done.stderr[-4000:]))
+        try:
+            out = json.loads(done.stdout) if done.stdout.strip() else None
+        except ValueError:
+            out = done.stdout
+        return done.returncode, out, done.stderr
+
+    def seed(self, spec):
+        from armsim import seed
+        path = os.path.join(self.dir, "seed-{}.json".format(time.time_ns()))
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        return json.loads(seed.run(self.dir, path))
+
+    def requests(self, since=0):
+        return self.client.requests_since(since)
+
+    def mark(self):
+        """The request log position now, to read what a command sent afterwards."""
+        return self.requests()["next"]
+
+    def reset(self):
+        self.client.call("POST", "/simulator/reset", auth=False)
+
+
+def start_serve(directory, *options):
+    """Start `python -m armsim serve` in the foreground of a child process; wait until it listens."""
+    os.makedirs(directory, exist_ok=True)
+    port_file = os.path.join(directory, lifecycle.PORT)
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    log = open(os.path.join(directory, "serve.log"), "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "armsim", "serve", "--dir", directory] + list(options),
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while not os.path.exists(port_file):
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("armsim serve did not start; see " + log.name)
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.fixture(scope="session")
+def az_sim(tmp_path_factory):
+    """One simulator for the session, started with `up` (so stock az is logged in), stopped with `down`."""
+    directory = str(tmp_path_factory.mktemp("armsim-az"))
+    lifecycle.up(directory)
+    try:
+        yield Sim(directory)
+    finally:
+        lifecycle.down(directory)
+
+
+@pytest.fixture()
+def http_sim(tmp_path):
+    """A fresh simulator per test, without az configuration, stopped afterwards."""
+    proc = start_serve(str(tmp_path / "sim"))
+    try:
+        yield Sim(str(tmp_path / "sim"), proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
