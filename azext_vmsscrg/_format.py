@@ -1,0 +1,22 @@
+from collections import OrderedDict
+
+from .snapshot import resource_name
+
+NO_GROUP = '-'
+UNKNOWN_GROUP = '?'
+
+
+def transform_status_table(result):
+    """One row per instance, each led by the overall state and the model's group; one row if there are none."""
+    summary = OrderedDict([('State', result['state']),
+                           ('ModelGroup', resource_name(result['capacityReservationGroup']) or NO_GROUP)])
+    rows = [OrderedDict(summary, Name=instance['name'], PowerState=instance['powerState'],
+                        Group=_group(instance), InSync=instance['inSync'], LatestModel=instance['latestModelApplied'])
+            for instance in result['instances']]
+    return rows or [summary]
+
+
+def _group(instance):
+    if instance['inSync'] is None:
+        return UNKNOWN_GROUP
+    return resource_name(instance['capacityReservationGroup']) or NO_GROUP

@@ -1,0 +1,203 @@
+"""Read-only: gather one Snapshot of a scale set and the capacity reservation group in play.
+
+The requests don't grow with the number of instances, apart from paging and the instance views of
+Flexible members that the member list returns without one: the scale set; its instances (one paged
+list); the group with its instance view and its reservations (one GET, one paged list); and, only when
+some Uniform instance isn't on the latest model and isn't in that group's list, one paged list of the
+subscription's groups to find the group it still holds.
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+from knack.log import get_logger
+
+from .snapshot import (FLEXIBLE, UNIFORM, Group, Instance, ReadError, Reservation, ScaleSet, Snapshot,
+                       group_in_play, normalize_id)
+
+logger = get_logger(__name__)
+
+MAX_PARALLEL_READS = 16
+# What Azure does for a scale set without an upgrade policy (Flexible scale sets may have none):
+# existing instances change only when someone updates them.
+DEFAULT_UPGRADE_MODE = 'Manual'
+
+
+def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for_subscription):
+    """`client_for_subscription(subscription_id)` returns a client for a group in another subscription."""
+    vmss = _get_scale_set(client, resource_group_name, vm_scale_set_name)
+    scale_set = _scale_set(vmss, resource_group_name)
+    subscription_id = _parse(vmss.id)['subscription']
+
+    def read_group(group_id):
+        if not group_id:
+            return None, None
+        group_subscription = _parse(group_id)['subscription']
+        same_subscription = group_subscription.lower() == subscription_id.lower()
+        return _read_group(client if same_subscription else client_for_subscription(group_subscription), group_id)
+
+    if scale_set.orchestration_mode == FLEXIBLE:
+        members = _flexible_members(client, resource_group_name, vmss.id)
+        group, group_error = read_group(group_in_play(scale_set, members))
+        return Snapshot(scale_set, members, group, group_error)
+
+    vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
+                                                         expand='instanceView'))
+    group, group_error = read_group(scale_set.model_group_id)
+    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error)
+    return Snapshot(scale_set, instances, group, group_error, lookup_error)
+
+
+def _get_scale_set(client, resource_group_name, vm_scale_set_name):
+    from azure.core.exceptions import ResourceNotFoundError as SdkResourceNotFoundError
+    from azure.cli.core.azclierror import ResourceNotFoundError
+    try:
+        return client.virtual_machine_scale_sets.get(resource_group_name, vm_scale_set_name)
+    except SdkResourceNotFoundError as ex:
+        if ex.error and (ex.error.code or '').lower() == 'resourcegroupnotfound':
+            raise ResourceNotFoundError(
+                "Resource group '{}' was not found.".format(resource_group_name),
+                recommendation="Check --resource-group: 'az group list -o table' lists your resource groups."
+            ) from ex
+        raise ResourceNotFoundError(
+            "Scale set '{}' was not found in resource group '{}'.".format(vm_scale_set_name, resource_group_name),
+            recommendation="Check --name: 'az vmss list -g {} -o table' lists the scale sets there.".format(
+                resource_group_name)) from ex
+
+
+def _scale_set(vmss, resource_group_name):
+    profile = vmss.virtual_machine_profile
+    policy = vmss.upgrade_policy
+    return ScaleSet(
+        id=vmss.id,
+        name=vmss.name,
+        resource_group=resource_group_name,
+        orchestration_mode=vmss.orchestration_mode or UNIFORM,
+        upgrade_mode=policy.mode if policy and policy.mode else DEFAULT_UPGRADE_MODE,
+        zones=tuple(vmss.zones or ()),
+        sku_name=vmss.sku.name if vmss.sku else None,
+        capacity=vmss.sku.capacity if vmss.sku else None,
+        has_vm_profile=profile is not None,
+        model_group_id=_group_id(profile.capacity_reservation) if profile else None)
+
+
+def _flexible_members(client, resource_group_name, vmss_id):
+    """One paged list of the members, then the instance views the list left out, read in parallel."""
+    vms = list(client.virtual_machines.list(
+        resource_group_name, filter="'virtualMachineScaleSet/id' eq '{}'".format(vmss_id), expand='instanceView'))
+
+    def instance_view(vm):
+        if vm.instance_view is not None:
+            return vm.instance_view
+        return client.virtual_machines.instance_view(_parse(vm.id)['resource_group'], vm.name)
+
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS) as pool:
+        views = list(pool.map(instance_view, vms))
+    members = (Instance(id=vm.id, name=vm.name, instance_id=None, power_state=_power_state(view),
+                        latest_model_applied=None, group_id=_group_id(vm.capacity_reservation))
+               for vm, view in zip(vms, views))
+    return tuple(sorted(members, key=lambda member: member.name.lower()))
+
+
+def _uniform_instances(client, subscription_id, vms, group, group_error):
+    """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
+
+    An instance on the latest model holds the model's group, so it is in that group's list or in none.
+    Any other instance may still hold an earlier group, which only a search of the groups can tell.
+    """
+    associations = {normalize_id(vm_id): group.id for vm_id in group.associated_ids} if group else {}
+    # A model group that exists but can't be read may hold any instance.
+    unreadable_group = group_error.resource_id if group_error and group_error.status_code != 404 else None
+    unresolved = {normalize_id(vm.id) for vm in vms if normalize_id(vm.id) not in associations
+                  and (unreadable_group or vm.latest_model_applied is not True)}
+    complete = True
+    lookup_error = None
+    if unresolved:
+        found, searched, lookup_error = _lookup_associations(client, subscription_id)
+        associations.update(found)
+        # An instance found nowhere holds no group only if the search saw every group that may hold it.
+        complete = lookup_error is None and (not unreadable_group or normalize_id(unreadable_group) in searched)
+    instances = []
+    for vm in vms:
+        key = normalize_id(vm.id)
+        instances.append(Instance(id=vm.id, name=vm.name, instance_id=vm.instance_id,
+                                  power_state=_power_state(vm.instance_view),
+                                  latest_model_applied=vm.latest_model_applied, group_id=associations.get(key),
+                                  group_known=complete or key in associations or key not in unresolved))
+    return tuple(sorted(instances, key=_instance_order)), lookup_error
+
+
+def _lookup_associations(client, subscription_id):
+    """Every Uniform instance that a group of the subscription lists, mapped to that group; the groups
+    searched; and the error that stopped the search."""
+    from azure.core.exceptions import HttpResponseError
+    try:
+        groups = list(client.capacity_reservation_groups.list_by_subscription(
+            expand='virtualMachineScaleSetVMs/$ref'))
+    except HttpResponseError as ex:
+        error = _read_error('/subscriptions/{}'.format(subscription_id), ex)
+        logger.warning("Could not list the capacity reservation groups of subscription %s to find the groups of "
+                       "instances that aren't on the latest model: %s", subscription_id, error.message)
+        return {}, set(), error
+    found = {normalize_id(vm.id): group.id for group in groups for vm in group.virtual_machines_associated or ()}
+    return found, {normalize_id(group.id) for group in groups}, None
+
+
+def _read_group(client, group_id):
+    """The group with its reservations, or the error that kept it from being read."""
+    from azure.core.exceptions import HttpResponseError
+    parts = _parse(group_id)
+    try:
+        group = client.capacity_reservation_groups.get(parts['resource_group'], parts['name'],
+                                                       expand='instanceView')
+        reservations = list(client.capacity_reservations.list_by_capacity_reservation_group(
+            parts['resource_group'], parts['name']))
+    except HttpResponseError as ex:
+        error = _read_error(group_id, ex)
+        if error.status_code == 404:
+            logger.warning("Capacity reservation group %s does not exist.", group_id)
+        else:
+            logger.warning("Could not read capacity reservation group %s: %s", group_id, error.message)
+        return None, error
+    return Group(id=group.id,
+                 associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
+                 reservations=_reservations(group, reservations)), None
+
+
+def _reservations(group, reservations):
+    """Each reservation with its allocated count, which only the group's instance view has (by name)."""
+    allocated = {}
+    for view in (group.instance_view.capacity_reservations or ()) if group.instance_view else ():
+        usage = view.utilization_info
+        allocated[view.name.lower()] = len(usage.virtual_machines_allocated or ()) if usage else 0
+    result = (Reservation(id=cr.id, name=cr.name, sku=cr.sku.name, zone=cr.zones[0] if cr.zones else None,
+                          capacity=cr.sku.capacity or 0, allocated=allocated.get(cr.name.lower()),
+                          associated=len(cr.virtual_machines_associated or ()))
+              for cr in reservations)
+    return tuple(sorted(result, key=lambda cr: (cr.sku.lower(), cr.zone or '', cr.name.lower())))
+
+
+def _read_error(resource_id, ex):
+    error = ex.error
+    return ReadError(resource_id=resource_id, status_code=ex.status_code,
+                     code=error.code if error else None,
+                     message=error.message if error and error.message else str(ex))
+
+
+def _group_id(capacity_reservation):
+    group = capacity_reservation.capacity_reservation_group if capacity_reservation else None
+    return group.id if group else None
+
+
+def _power_state(instance_view):
+    for status in (instance_view.statuses or ()) if instance_view else ():
+        if (status.code or '').startswith('PowerState/'):
+            return status.code.split('/', 1)[1]
+    return None
+
+
+def _instance_order(instance):
+    return int(instance.instance_id) if (instance.instance_id or '').isdigit() else -1, instance.name.lower()
+
+
+def _parse(resource_id):
+    from azure.mgmt.core.tools import parse_resource_id
+    return parse_resource_id(resource_id)

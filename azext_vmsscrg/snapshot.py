@@ -1,0 +1,103 @@
+"""What `inspect` read about one scale set, as plain frozen data.
+
+Nothing here imports the SDK or makes a request, so a planner can consume a snapshot as it is.
+"""
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+UNIFORM = 'Uniform'
+FLEXIBLE = 'Flexible'
+
+
+def normalize_id(resource_id):
+    """ARM echoes ids in other casings (and examples drop the leading '/'): compare them through this."""
+    return '/' + resource_id.strip('/').lower() if resource_id else None
+
+
+def same_id(first, second):
+    return normalize_id(first) == normalize_id(second)
+
+
+def resource_name(resource_id):
+    return resource_id.rstrip('/').rsplit('/', 1)[-1] if resource_id else None
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A read that failed; reported instead of raised."""
+    resource_id: str
+    status_code: Optional[int]
+    code: Optional[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    name: str
+    sku: str
+    zone: Optional[str]
+    capacity: int
+    allocated: Optional[int]  # None when the group's instance view doesn't mention the reservation
+    associated: int
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    associated_ids: Tuple[str, ...]  # properties.virtualMachinesAssociated, allocated or not
+    reservations: Tuple[Reservation, ...]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A Uniform instance or a Flexible member VM."""
+    id: str
+    name: str
+    instance_id: Optional[str]  # Uniform only
+    power_state: Optional[str]  # 'running', 'deallocated', ... from the PowerState/* status
+    latest_model_applied: Optional[bool]  # Uniform only
+    group_id: Optional[str]  # the group the instance is associated with
+    group_known: bool = True  # False when the group that would tell could not be read
+
+
+@dataclass(frozen=True)
+class ScaleSet:
+    id: str
+    name: str
+    resource_group: str
+    orchestration_mode: str
+    upgrade_mode: str
+    zones: Tuple[str, ...]
+    sku_name: Optional[str]
+    capacity: Optional[int]
+    has_vm_profile: bool
+    model_group_id: Optional[str]  # virtualMachineProfile.capacityReservation.capacityReservationGroup.id
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    scale_set: ScaleSet
+    instances: Tuple[Instance, ...]
+    group: Optional[Group]  # the group in play, when it could be read
+    group_error: Optional[ReadError] = None  # why the group in play could not be read
+    lookup_error: Optional[ReadError] = None  # why other groups could not be searched for instances
+
+    @property
+    def group_source(self):
+        """A Flexible scale set without a VM profile has no model association: its members decide."""
+        return 'model' if self.scale_set.has_vm_profile else 'members'
+
+    @property
+    def group_id(self):
+        return group_in_play(self.scale_set, self.instances)
+
+
+def group_in_play(scale_set, instances):
+    """The model's group or, without a VM profile, the group every member shares (None if they share none)."""
+    if scale_set.has_vm_profile:
+        return scale_set.model_group_id
+    groups = {normalize_id(instance.group_id) for instance in instances}
+    if len(groups) != 1:
+        return None
+    return instances[0].group_id

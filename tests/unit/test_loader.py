@@ -1,0 +1,67 @@
+"""The loader, the command table and the help, as the CLI sees them."""
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from azure.cli.core.azclierror import ResourceNotFoundError
+from azure.cli.core.commands.command_operation import ShowCommandOperation
+from azure.cli.core.mock import DummyCli
+from azure.cli.core.util import handle_exception
+from azure.core.exceptions import ResourceNotFoundError as SdkResourceNotFoundError
+from knack.help_files import helps
+
+from azext_vmsscrg import COMMAND_LOADER_CLS
+from azext_vmsscrg._format import transform_status_table
+
+STATUS = 'vmss capacity-reservation status'
+
+
+@pytest.fixture(name='status_command')
+def status_command_fixture():
+    loader = COMMAND_LOADER_CLS(cli_ctx=DummyCli())
+    return loader.load_command_table(None)[STATUS]
+
+
+def test_status_is_a_show_command_with_a_table_transformer(status_command):
+    assert isinstance(status_command.command_kwargs['command_operation'], ShowCommandOperation)
+    assert status_command.table_transformer is transform_status_table
+
+
+def test_missing_scale_set_exits_with_code_3(status_command):
+    def get(resource_group_name, vm_scale_set_name):
+        raise SdkResourceNotFoundError('Not found.')
+
+    operation = status_command.command_kwargs['command_operation']
+    operation.client_factory = lambda cli_ctx: SimpleNamespace(virtual_machine_scale_sets=SimpleNamespace(get=get))
+
+    with pytest.raises(ResourceNotFoundError) as error:
+        status_command.handler({'cmd': status_command, 'resource_group_name': 'MyResourceGroup',
+                                'vm_scale_set_name': 'MyScaleSet'})
+
+    assert 'MyScaleSet' in error.value.error_msg and 'MyResourceGroup' in error.value.error_msg
+    assert handle_exception(error.value) == 3
+
+
+@pytest.mark.parametrize('entry', ['vmss capacity-reservation', STATUS])
+def test_help_is_valid_yaml_with_a_summary(entry):
+    assert yaml.safe_load(helps[entry])['short-summary']
+
+
+def test_status_help_has_runnable_examples():
+    examples = yaml.safe_load(helps[STATUS])['examples']
+
+    assert len(examples) >= 2
+    for example in examples:
+        assert example['text'].startswith('az ' + STATUS + ' -g MyResourceGroup -n MyScaleSet')
+
+
+def test_loading_the_extension_imports_no_sdk():
+    code = ('import sys, azext_vmsscrg, azext_vmsscrg.commands, azext_vmsscrg._params, azext_vmsscrg._help; '
+            'print(sorted(m for m in sys.modules if m.startswith(("azure.mgmt", "azext_vmsscrg.inspect"))))')
+    loaded = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True,
+                            cwd=Path(__file__).parents[2]).stdout
+
+    assert loaded.strip() == '[]'
