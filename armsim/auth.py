@@ -5,7 +5,7 @@ import hmac
 import json
 import time
 
-from .errors import InvalidAuthenticationToken
+from .errors import AuthorizationFailed, InvalidAuthenticationToken
 
 AUDIENCE = "https://management.core.windows.net/"
 LIFETIME = 24 * 3600
@@ -49,3 +49,8 @@ def check(backend, req):
         raise InvalidAuthenticationToken("Authentication failed. The 'Authorization' header is missing.")
     if not verify(backend.options, header[len("Bearer "):]):
         raise InvalidAuthenticationToken("The access token is invalid or has expired.")
+    sub = req.path.split("/")[2] if req.path.lower().startswith("/subscriptions/") else None
+    if sub and sub.lower() != backend.options.subscription_id.lower():
+        raise AuthorizationFailed(
+            "The client '{0}' with object id '{0}' does not have authorization to perform action '{1}' over scope "
+            "'{2}' or the scope is invalid.".format(backend.options.client_id, req.method, req.path))

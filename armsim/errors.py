@@ -45,6 +45,10 @@ class InvalidAuthenticationToken(ArmError):
     status, code = 401, "InvalidAuthenticationToken"
 
 
+class AuthorizationFailed(ArmError):
+    status, code = 403, "AuthorizationFailed"
+
+
 class ResourceNotFound(ArmError):
     status, code = 404, "ResourceNotFound"
 

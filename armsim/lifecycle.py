@@ -13,7 +13,7 @@ from . import tls
 
 CONFIG, PID, PORT, LOG, ENV, REQUESTS = "config.json", "pid", "port", "armsim.log", "env", "requests.log"
 AZ_ENV = {"AZURE_CORE_COLLECT_TELEMETRY": "0", "AZURE_CORE_SURVEY_MESSAGE": "false",
-          "AZURE_CORE_NO_COLOR": "true", "AZURE_CORE_ONLY_SHOW_ERRORS": "true"}
+          "AZURE_CORE_NO_COLOR": "true"}
 
 
 class LifecycleError(Exception):
