@@ -20,3 +20,15 @@ def _group(instance):
     if instance['inSync'] is None:
         return UNKNOWN_GROUP
     return resource_name(instance['capacityReservationGroup']) or NO_GROUP
+
+
+def transform_move_table(result):
+    """attach/detach: one row per step (planned with --dry-run, done otherwise), then the end state."""
+    rows = [OrderedDict([('Step', n), ('Action', step['action']), ('Batch', step.get('batch') or ''),
+                         ('Count', step['count']), ('Outcome', step.get('outcome', 'planned')),
+                         ('Seconds', step.get('seconds', '')), ('Reason', step['reason'])])
+            for n, step in enumerate(result['steps'], 1)]
+    rows.append(OrderedDict([('Step', '-'), ('Action', 'state: ' + result['status']['state']), ('Batch', ''),
+                             ('Count', result['status']['summary']['instances']), ('Outcome', ''), ('Seconds', ''),
+                             ('Reason', result['status']['nextAction'])]))
+    return rows

@@ -34,3 +34,58 @@ examples:
   - name: List the instances that are not yet on the model's group.
     text: az vmss capacity-reservation status -g MyResourceGroup -n MyScaleSet --query "instances[?!inSync].name"
 """
+
+helps['vmss capacity-reservation detach'] = """
+type: command
+short-summary: Remove a scale set and all its instances from their capacity reservation group, in one resumable command.
+long-summary: >
+    Runs the documented removal procedure: it inspects the scale set, plans the steps, asks once for
+    confirmation, runs them with progress, reads every change back, and starts again the instances that
+    were running. If it is interrupted, run the same command again: it plans from what Azure reports and
+    finishes the job. The members that were running are recorded before the first disruptive step in
+    vmsscrg/journal under the Azure CLI configuration directory, so they are started again even after a
+    kill.
+
+
+    --strategy deallocate (the default; option 1 of the documentation) deallocates what has to move:
+    for a Uniform scale set every allocated instance, for the whole time it takes to change the model and
+    bring the instances up to date by the upgrade policy (Automatic and Rolling: Azure does it; Manual:
+    this command upgrades the instances in batches); for a Flexible scale set the members, batch by batch
+    (--max-unavailable), each batch deallocated, cleared and started again while the others keep running.
+
+
+    --strategy zero-capacity (option 2) deallocates nothing: it sets to capacity 0 every reservation of the
+    group that the scale set uses (they then guarantee capacity to nobody), clears the association and
+    brings the instances up to date. It is refused when other VMs or scale sets use those reservations,
+    unless --force. Use it for scale sets with an ephemeral OS disk, which cannot be deallocated.
+examples:
+  - name: See what detaching would do, without changing anything.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --dry-run
+  - name: Detach, deallocating what must move and starting it again; no prompt.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --yes
+  - name: Detach a Flexible scale set ten percent of its members at a time.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --max-unavailable 10 --yes
+  - name: Detach without deallocating, by setting the reservations to capacity 0.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --yes
+"""
+
+helps['vmss capacity-reservation attach'] = """
+type: command
+short-summary: Put a scale set and all its instances on a capacity reservation group, in one resumable command.
+long-summary: >
+    Checks the group first (it exists, same region, zones, a reservation for the VM size in each zone,
+    fault domains, no singlePlacementGroup, no Spot) and warns when the reservations will be overallocated.
+    A zonal Uniform scale set is attached in place: the model, then the instances by upgrade policy. A
+    regional one is deallocated, attached and started again. A Flexible scale set gets its profile (if any)
+    updated, then every member: zonal members in place, others in batches (--max-unavailable) of
+    deallocate, associate, start. Switching from another group deallocates what must move, in one plan.
+    Like detach, it asks once, shows progress, reads back every change, and can be run again after an
+    interruption to finish.
+examples:
+  - name: See the plan for attaching a scale set to a group in its resource group.
+    text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --dry-run
+  - name: Attach without a prompt.
+    text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --yes
+  - name: Attach to a group in another resource group, by id.
+    text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/OtherGroup/providers/Microsoft.Compute/capacityReservationGroups/MyGroup --yes
+"""

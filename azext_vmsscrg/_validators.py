@@ -18,3 +18,53 @@ def validate_vmss_name(namespace):
                 "Invalid --name '{}': not a valid scale set name.".format(name),
                 recommendation='Use 1-64 letters, digits, underscores, periods or hyphens, starting with a letter '
                                'or digit and ending with a letter, digit or underscore.')
+
+
+_GROUP_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}')
+MAX_CONCURRENCY = 64
+
+
+def validate_detach(namespace):
+    """Everything detach can check before a request (a command validator replaces the argument ones)."""
+    validate_vmss_name(namespace)
+    _validate_numbers(namespace)
+
+
+def validate_attach(cmd, namespace):
+    validate_vmss_name(namespace)
+    _validate_numbers(namespace)
+    _validate_group(cmd, namespace)
+
+
+def _validate_numbers(namespace):
+    if not 1 <= namespace.max_unavailable <= 100:
+        raise InvalidArgumentValueError(
+            '--max-unavailable must be a percentage from 1 to 100, not {}.'.format(namespace.max_unavailable),
+            recommendation='For example --max-unavailable 20 takes at most a fifth of the members down at a time.')
+    if not 1 <= namespace.concurrency <= MAX_CONCURRENCY:
+        raise InvalidArgumentValueError('--concurrency must be from 1 to {}, not {}.'.format(
+            MAX_CONCURRENCY, namespace.concurrency))
+
+
+def _validate_group(cmd, namespace):
+    """Turn --capacity-reservation-group (a name in the scale set's resource group, or an id) into an id."""
+    from azure.cli.core.commands.client_factory import get_subscription_id
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id, resource_id
+    value = (namespace.capacity_reservation_group or '').strip()
+    if '/' in value:
+        parts = parse_resource_id(value) if is_valid_resource_id(value) else {}
+        if (parts.get('namespace') or '').lower() != 'microsoft.compute' or \
+                (parts.get('type') or '').lower() != 'capacityreservationgroups' or parts.get('child_type_1'):
+            raise InvalidArgumentValueError(
+                "Invalid --capacity-reservation-group '{}': not the id of a capacity reservation group.".format(value),
+                recommendation='Give a group name, or an id like /subscriptions/<id>/resourceGroups/<group>/providers/'
+                               'Microsoft.Compute/capacityReservationGroups/<name>.')
+        namespace.capacity_reservation_group = value
+        return
+    if not _GROUP_NAME.fullmatch(value):
+        raise InvalidArgumentValueError(
+            "Invalid --capacity-reservation-group '{}': not a valid group name.".format(value),
+            recommendation='Use 1-80 letters, digits, underscores, periods or hyphens, or the full group id.')
+    namespace.capacity_reservation_group = resource_id(
+        subscription=get_subscription_id(cmd.cli_ctx), resource_group=namespace.resource_group_name,
+        namespace='Microsoft.Compute', type='capacityReservationGroups', name=value)

@@ -21,8 +21,9 @@ MAX_PARALLEL_READS = 16
 DEFAULT_UPGRADE_MODE = 'Manual'
 
 
-def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for_subscription):
-    """`client_for_subscription(subscription_id)` returns a client for a group in another subscription."""
+def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for_subscription, target_group_id=None):
+    """`client_for_subscription(subscription_id)` returns a client for a group in another subscription.
+    `target_group_id`: a group to attach to, read too when it is not the group in play."""
     vmss = _get_scale_set(client, resource_group_name, vm_scale_set_name)
     scale_set = _scale_set(vmss, resource_group_name)
     subscription_id = _parse(vmss.id)['subscription']
@@ -34,16 +35,22 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
         same_subscription = group_subscription.lower() == subscription_id.lower()
         return _read_group(client if same_subscription else client_for_subscription(group_subscription), group_id)
 
+    def read_target(in_play):
+        if not target_group_id or (in_play and normalize_id(in_play) == normalize_id(target_group_id)):
+            return None, None
+        return read_group(target_group_id)
+
     if scale_set.orchestration_mode == FLEXIBLE:
         members = _flexible_members(client, resource_group_name, vmss.id)
-        group, group_error = read_group(group_in_play(scale_set, members))
-        return Snapshot(scale_set, members, group, group_error)
+        in_play = group_in_play(scale_set, members)
+        group, group_error = read_group(in_play)
+        return Snapshot(scale_set, members, group, group_error, None, *read_target(in_play))
 
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
     instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error)
-    return Snapshot(scale_set, instances, group, group_error, lookup_error)
+    return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
 
 
 def _get_scale_set(client, resource_group_name, vm_scale_set_name):
@@ -76,7 +83,13 @@ def _scale_set(vmss, resource_group_name):
         sku_name=vmss.sku.name if vmss.sku else None,
         capacity=vmss.sku.capacity if vmss.sku else None,
         has_vm_profile=profile is not None,
-        model_group_id=_group_id(profile.capacity_reservation) if profile else None)
+        model_group_id=_group_id(profile.capacity_reservation) if profile else None,
+        location=vmss.location,
+        ephemeral_os_disk=_ephemeral(profile.storage_profile) if profile else False,
+        single_placement_group=vmss.single_placement_group,
+        fault_domain_count=vmss.platform_fault_domain_count,
+        spot=bool(profile and (profile.priority or '').lower() == 'spot'),
+        etag=vmss.etag)
 
 
 def _flexible_members(client, resource_group_name, vmss_id):
@@ -92,7 +105,10 @@ def _flexible_members(client, resource_group_name, vmss_id):
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS) as pool:
         views = list(pool.map(instance_view, vms))
     members = (Instance(id=vm.id, name=vm.name, instance_id=None, power_state=_power_state(view),
-                        latest_model_applied=None, group_id=_group_id(vm.capacity_reservation))
+                        latest_model_applied=None, group_id=_group_id(vm.capacity_reservation),
+                        zone=vm.zones[0] if vm.zones else None,
+                        size=vm.hardware_profile.vm_size if vm.hardware_profile else None,
+                        ephemeral_os_disk=_ephemeral(vm.storage_profile))
                for vm, view in zip(vms, views))
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
@@ -121,7 +137,8 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
         instances.append(Instance(id=vm.id, name=vm.name, instance_id=vm.instance_id,
                                   power_state=_power_state(vm.instance_view),
                                   latest_model_applied=vm.latest_model_applied, group_id=associations.get(key),
-                                  group_known=complete or key in associations or key not in unresolved))
+                                  group_known=complete or key in associations or key not in unresolved,
+                                  zone=vm.zones[0] if vm.zones else None))
     return tuple(sorted(instances, key=_instance_order)), lookup_error
 
 
@@ -159,7 +176,8 @@ def _read_group(client, group_id):
         return None, error
     return Group(id=group.id,
                  associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
-                 reservations=_reservations(group, reservations)), None
+                 reservations=_reservations(group, reservations), location=group.location,
+                 zones=tuple(group.zones or ())), None
 
 
 def _reservations(group, reservations):
@@ -170,7 +188,8 @@ def _reservations(group, reservations):
         allocated[view.name.lower()] = len(usage.virtual_machines_allocated or ()) if usage else 0
     result = (Reservation(id=cr.id, name=cr.name, sku=cr.sku.name, zone=cr.zones[0] if cr.zones else None,
                           capacity=cr.sku.capacity or 0, allocated=allocated.get(cr.name.lower()),
-                          associated=len(cr.virtual_machines_associated or ()))
+                          associated=len(cr.virtual_machines_associated or ()),
+                          fault_domain_count=cr.platform_fault_domain_count)
               for cr in reservations)
     return tuple(sorted(result, key=lambda cr: (cr.sku.lower(), cr.zone or '', cr.name.lower())))
 
@@ -180,6 +199,11 @@ def _read_error(resource_id, ex):
     return ReadError(resource_id=resource_id, status_code=ex.status_code,
                      code=error.code if error else None,
                      message=error.message if error and error.message else str(ex))
+
+
+def _ephemeral(storage_profile):
+    os_disk = storage_profile.os_disk if storage_profile else None
+    return bool(os_disk and os_disk.diff_disk_settings and os_disk.diff_disk_settings.option)
 
 
 def _group_id(capacity_reservation):

@@ -40,6 +40,7 @@ class Reservation:
     capacity: int
     allocated: Optional[int]  # None when the group's instance view doesn't mention the reservation
     associated: int
+    fault_domain_count: Optional[int] = None  # properties.platformFaultDomainCount
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Group:
     id: str
     associated_ids: Tuple[str, ...]  # properties.virtualMachinesAssociated, allocated or not
     reservations: Tuple[Reservation, ...]
+    location: Optional[str] = None
+    zones: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class Instance:
     latest_model_applied: Optional[bool]  # Uniform only
     group_id: Optional[str]  # the group the instance is associated with
     group_known: bool = True  # False when the group that would tell could not be read
+    zone: Optional[str] = None
+    size: Optional[str] = None  # Flexible members; Uniform instances have the scale set's size
+    ephemeral_os_disk: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,12 @@ class ScaleSet:
     capacity: Optional[int]
     has_vm_profile: bool
     model_group_id: Optional[str]  # virtualMachineProfile.capacityReservation.capacityReservationGroup.id
+    location: Optional[str] = None
+    ephemeral_os_disk: bool = False  # the profile's OS disk is ephemeral: instances cannot be deallocated
+    single_placement_group: Optional[bool] = None
+    fault_domain_count: Optional[int] = None
+    spot: bool = False
+    etag: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ class Snapshot:
     group: Optional[Group]  # the group in play, when it could be read
     group_error: Optional[ReadError] = None  # why the group in play could not be read
     lookup_error: Optional[ReadError] = None  # why other groups could not be searched for instances
+    target: Optional[Group] = None  # attach: the group asked for, when it differs from the group in play
+    target_error: Optional[ReadError] = None
 
     @property
     def group_source(self):

@@ -1,0 +1,419 @@
+"""Pure planning: from a Snapshot and an Intent, the ordered steps that attach or detach a scale set.
+
+No requests and no SDK here: the same input always gives the same plan, and every check that can
+refuse the command happens here, before anything is written. Each step carries the reason it is
+needed: the documented procedure step or the Azure rule it satisfies (see ../shared/reference).
+"""
+import math
+from dataclasses import dataclass, field
+from typing import FrozenSet, Optional, Tuple
+
+from azure.cli.core.azclierror import (InvalidArgumentValueError, ResourceNotFoundError, UnclassifiedUserFault,
+                                       ValidationError)
+
+from .snapshot import FLEXIBLE, normalize_id, resource_name, same_id
+
+# Actions, in the order a plan may use them.
+SET_CAPACITY = 'setReservationCapacity'
+DEALLOCATE = 'deallocate'
+SET_MODEL_GROUP = 'setModelGroup'
+WAIT_UPGRADE = 'waitForUpgrade'
+UPGRADE = 'upgradeInstances'
+SET_VM_GROUP = 'setVmGroup'
+START = 'start'
+
+DEALLOCATE_STRATEGY = 'deallocate'
+ZERO_CAPACITY_STRATEGY = 'zero-capacity'
+STRATEGIES = (DEALLOCATE_STRATEGY, ZERO_CAPACITY_STRATEGY)
+DEFAULT_MAX_UNAVAILABLE = 20  # percent, like the rolling upgrade policy's maxBatchInstancePercent default
+NOT_ALLOCATED = ('deallocated', 'deallocating')
+RESTARTED = ('running', 'starting')
+
+DETACH_DOC = 'remove-vmss-from-capacity-reservation-group.md'
+FLEX_DOC = 'associate-flexible-vmss-to-capacity-reservation-group.md'
+
+
+@dataclass(frozen=True)
+class Intent:
+    action: str  # 'attach' or 'detach'
+    group_id: Optional[str] = None  # attach: the group to attach to
+    strategy: str = DEALLOCATE_STRATEGY
+    leave_deallocated: bool = False
+    max_unavailable: int = DEFAULT_MAX_UNAVAILABLE
+    force: bool = False
+    restore: FrozenSet[str] = frozenset()  # members an interrupted run found running, to start again
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    targets: Tuple[str, ...]  # instance ids (Uniform), VM names (Flexible), reservation ids, or the scale set id
+    reason: str
+    group: Optional[str] = None  # the group SET_MODEL_GROUP / SET_VM_GROUP sets (None clears)
+    capacity: Optional[int] = None  # SET_CAPACITY
+    batch: Optional[str] = None  # "2/5" for batched member work
+    disruptive: bool = False
+
+    def to_dict(self):
+        out = {'action': self.action, 'targets': list(self.targets), 'count': len(self.targets),
+               'reason': self.reason}
+        if self.action in (SET_MODEL_GROUP, SET_VM_GROUP):
+            out['capacityReservationGroup'] = self.group
+        if self.action == SET_CAPACITY:
+            out['capacity'] = self.capacity
+        if self.batch:
+            out['batch'] = self.batch
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: Tuple[Step, ...]
+    restore: Tuple[str, ...] = ()  # members to have running at the end
+    warnings: Tuple[str, ...] = ()
+    zeroed: Tuple[str, ...] = field(default=())  # reservations set to capacity 0
+
+    def is_noop(self):
+        return not self.steps
+
+    @property
+    def disruptive(self):
+        return any(step.disruptive for step in self.steps)
+
+    def disruption(self):
+        deallocated = sorted({t for s in self.steps if s.action == DEALLOCATE for t in s.targets})
+        return {'instancesDeallocated': len(deallocated), 'instancesStartedAgain': len(self.restore),
+                'reservationsSetToZero': list(self.zeroed)}
+
+
+def member_key(instance):
+    """How steps name a member: the instance id of a Uniform instance, the VM name of a Flexible member."""
+    return instance.instance_id if instance.instance_id is not None else instance.name
+
+
+def allocated(instance):
+    return instance.power_state not in NOT_ALLOCATED
+
+
+def make_plan(snapshot, intent):
+    _check_intent(intent)
+    unknown = [i.name for i in snapshot.instances if not i.group_known]
+    if unknown:
+        raise UnclassifiedUserFault(
+            "Cannot tell which capacity reservation group {} of the instances ({}) are on, so no safe plan can be "
+            "made.".format(len(unknown), ', '.join(unknown[:5])),
+            recommendation="Get read access to the groups named in 'az vmss capacity-reservation status', then "
+                           "run this command again.")
+    if intent.action == 'detach':
+        return _detach(snapshot, intent)
+    return _attach(snapshot, intent)
+
+
+def _check_intent(intent):
+    if intent.strategy not in STRATEGIES:
+        raise InvalidArgumentValueError("Invalid --strategy '{}'.".format(intent.strategy),
+                                        recommendation='Use one of: {}.'.format(', '.join(STRATEGIES)))
+    if not 1 <= intent.max_unavailable <= 100:
+        raise InvalidArgumentValueError('--max-unavailable must be a percentage from 1 to 100, not {}.'
+                                        .format(intent.max_unavailable))
+
+
+# --- detach -------------------------------------------------------------------------------------
+def _detach(snapshot, intent):
+    scale_set = snapshot.scale_set
+    on_group = [i for i in snapshot.instances if i.group_id]
+    model_on_group = scale_set.has_vm_profile and scale_set.model_group_id
+    if not model_on_group and not on_group:
+        return Plan(())
+    if intent.strategy == ZERO_CAPACITY_STRATEGY:
+        return _detach_zero(snapshot, intent, on_group)
+    if scale_set.orchestration_mode == FLEXIBLE:
+        return _flexible(snapshot, intent, None, on_group)
+    return _uniform_deallocated(snapshot, intent, None, on_group,
+                                reason='{} option 1, step 1: the model\'s group can change only while no instance '
+                                       'is allocated (rule A5)'.format(DETACH_DOC))
+
+
+def _refuse_ephemeral(snapshot, to_deallocate):
+    ephemeral = snapshot.scale_set.ephemeral_os_disk and any(allocated(i) for i in snapshot.instances)
+    ephemeral = ephemeral or any(i.ephemeral_os_disk for i in to_deallocate)
+    if ephemeral:
+        raise ValidationError(
+            "Scale set '{}' uses an ephemeral OS disk, and Azure cannot deallocate instances with one (rule A9).".format(
+                snapshot.scale_set.name),
+            recommendation="Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves "
+                           "the instances while they keep running.")
+
+
+def _detach_zero(snapshot, intent, on_group):
+    """Option 2 of the document: reservations to 0, then the association changes with instances running."""
+    scale_set = snapshot.scale_set
+    groups = {normalize_id(i.group_id) for i in on_group}
+    if scale_set.model_group_id:
+        groups.add(normalize_id(scale_set.model_group_id))
+    group = snapshot.group
+    if group is None or groups - {normalize_id(group.id)}:
+        raise ValidationError("--strategy zero-capacity needs the scale set and its instances on one readable "
+                              "capacity reservation group.",
+                              recommendation='Use --strategy deallocate, or run status to see the groups involved.')
+    ours = {normalize_id(i.id) for i in snapshot.instances}
+    others = sorted(vm for vm in group.associated_ids if normalize_id(vm) not in ours)
+    zeroed = tuple(r.id for r in group.reservations if r.capacity and _consumed(r, scale_set, snapshot.instances))
+    if others and zeroed and not intent.force:
+        raise ValidationError(
+            "Setting the reservations of group '{}' to capacity 0 would also take the reservation away from {} other "
+            "virtual machine(s): {}.".format(resource_name(group.id), len(others),
+                                             ', '.join(_short(o) for o in others[:10])),
+            recommendation='Use --strategy deallocate, or add --force if those machines may lose their reservation.')
+    steps = [Step(SET_CAPACITY, (r,), '{} option 2, step 1: an allocated instance may leave its reservation only '
+                                      'at capacity 0 (rule A4)'.format(DETACH_DOC), capacity=0) for r in zeroed]
+    if scale_set.orchestration_mode == FLEXIBLE:
+        if scale_set.has_vm_profile and scale_set.model_group_id:
+            steps.append(_model_step(snapshot, None, '{} option 2, step 2'.format(DETACH_DOC)))
+        if on_group:
+            steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in on_group),
+                              '{}: each Flexible member changes through its own VM (rule A7)'.format(FLEX_DOC)))
+        return Plan(tuple(steps), zeroed=zeroed)
+    if scale_set.model_group_id:
+        steps.append(_model_step(snapshot, None, '{} option 2, step 2'.format(DETACH_DOC)))
+    steps += _upgrade_steps(snapshot, intent, on_group, None, model_changes=bool(scale_set.model_group_id))
+    return Plan(tuple(steps), zeroed=zeroed)
+
+
+def _consumed(reservation, scale_set, instances):
+    if not _same_size(reservation.sku, scale_set.sku_name) and not any(
+            _same_size(reservation.sku, i.size) for i in instances):
+        return False
+    return reservation.zone is None or reservation.zone in scale_set.zones or any(
+        i.zone == reservation.zone for i in instances)
+
+
+# --- attach -------------------------------------------------------------------------------------
+def _attach(snapshot, intent):
+    scale_set = snapshot.scale_set
+    target = snapshot.target or (snapshot.group if snapshot.group and same_id(snapshot.group.id, intent.group_id)
+                                 else None)
+    if target is None:
+        error = snapshot.target_error
+        if error is None or error.status_code == 404:
+            raise ResourceNotFoundError("Capacity reservation group '{}' was not found.".format(intent.group_id),
+                                        recommendation="Check --capacity-reservation-group: 'az capacity reservation "
+                                                       "group list -o table' lists the groups you can use.")
+        raise UnclassifiedUserFault("Cannot read capacity reservation group '{}': {}".format(
+            intent.group_id, error.message))
+    _validate_attach(snapshot, target)
+    wanted = target.id
+    off_target = [i for i in snapshot.instances if not same_id(i.group_id, wanted)]
+    model_off = scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted)
+    if not model_off and not off_target:
+        return Plan(())
+    warnings = _capacity_warnings(snapshot, target)
+    if scale_set.orchestration_mode == FLEXIBLE:
+        plan = _flexible(snapshot, intent, wanted, off_target)
+    elif scale_set.zones and not scale_set.model_group_id and not any(i.group_id for i in snapshot.instances):
+        # a zonal scale set is attached in place (rule A5, doc R13)
+        steps = [_model_step(snapshot, wanted, 'attach a zonal scale set in place: update the model (rule A5)')]
+        steps += _upgrade_steps(snapshot, intent, off_target, wanted, model_changes=model_off)
+        plan = Plan(tuple(steps))
+    else:
+        why = ('switching groups needs every instance deallocated (rule A5)' if scale_set.model_group_id or any(
+            i.group_id for i in snapshot.instances) else 'a regional scale set is attached while deallocated '
+                                                        '(rule A5, doc R13)')
+        plan = _uniform_deallocated(snapshot, intent, wanted, off_target, reason=why)
+    return Plan(plan.steps, plan.restore, tuple(warnings) + plan.warnings, plan.zeroed)
+
+
+def _validate_attach(snapshot, group):
+    scale_set = snapshot.scale_set
+    name = resource_name(group.id)
+    fix = 'Choose another --capacity-reservation-group, or change the scale set.'
+    if group.location and scale_set.location and _region(group.location) != _region(scale_set.location):
+        raise ValidationError("Group '{}' is in {}, the scale set in {}: they must be in the same region (rule A8)."
+                              .format(name, group.location, scale_set.location), recommendation=fix)
+    zones = set(scale_set.zones) | {i.zone for i in snapshot.instances if i.zone}
+    if group.zones and not zones:
+        raise ValidationError("Group '{}' is zonal ({}) and the scale set is regional: a regional scale set needs a "
+                              "regional group (rule A8).".format(name, ', '.join(group.zones)), recommendation=fix)
+    if zones - set(group.zones) and group.zones:
+        raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {} (rule A8).".format(
+            name, ', '.join(group.zones), ', '.join(sorted(zones))), recommendation=fix)
+    if scale_set.orchestration_mode != FLEXIBLE and scale_set.single_placement_group:
+        raise ValidationError("Scale set '{}' has singlePlacementGroup=true, which capacity reservations do not "
+                              "support (rule A8).".format(scale_set.name),
+                              recommendation="Set it to false first: az vmss update -g {} -n {} --set "
+                                             "singlePlacementGroup=false".format(scale_set.resource_group,
+                                                                                 scale_set.name))
+    if scale_set.spot:
+        raise ValidationError("Scale set '{}' uses Spot priority, which capacity reservations do not support "
+                              "(rule A8).".format(scale_set.name), recommendation=fix)
+    for size, zone in sorted(_needs(snapshot), key=lambda p: (p[0] or '', p[1] or '')):
+        match = _reservation_for(group, size, zone)
+        if match is None:
+            raise ValidationError("Group '{}' has no reservation for size {}{} (rule A8).".format(
+                name, size, ' in zone ' + zone if zone else ''),
+                recommendation="Create one: az capacity reservation create -g {} -c {} -n MyReservation --sku {} "
+                               "--capacity N{}".format(_rg(group.id), name, size, ' --zone ' + zone if zone else ''))
+        if scale_set.fault_domain_count and match.fault_domain_count and \
+                scale_set.fault_domain_count > match.fault_domain_count:
+            raise ValidationError("Scale set '{}' spreads over {} fault domains, more than reservation '{}' supports "
+                                  "({}; rule A8).".format(scale_set.name, scale_set.fault_domain_count, match.name,
+                                                          match.fault_domain_count), recommendation=fix)
+
+
+def _needs(snapshot):
+    """(size, zone) pairs the scale set's instances (and future instances) need reservations for."""
+    scale_set = snapshot.scale_set
+    needs = {(i.size or scale_set.sku_name, i.zone) for i in snapshot.instances}
+    if scale_set.has_vm_profile and scale_set.sku_name:
+        needs |= {(scale_set.sku_name, z) for z in scale_set.zones} if scale_set.zones else {
+            (scale_set.sku_name, None)}
+    return {(size, zone) for size, zone in needs if size}
+
+
+def _reservation_for(group, size, zone):
+    for r in group.reservations:
+        if _same_size(r.sku, size) and (r.zone is None or r.zone == zone):
+            return r
+    return None
+
+
+def _capacity_warnings(snapshot, group):
+    """Overallocation, per reservation: what this scale set will run on it against what others leave."""
+    size = snapshot.scale_set.sku_name
+    demand, ours_now = {}, {}
+    for i in snapshot.instances:
+        r = _reservation_for(group, i.size or size, i.zone)
+        if r is not None and allocated(i):
+            demand[r.id] = demand.get(r.id, 0) + 1
+            if same_id(i.group_id, group.id):
+                ours_now[r.id] = ours_now.get(r.id, 0) + 1
+    warnings = []
+    for r in group.reservations:
+        others = max(0, (r.allocated or 0) - ours_now.get(r.id, 0))
+        if r.id in demand and others + demand[r.id] > r.capacity:
+            warnings.append("Reservation '{}' ({}{}) has capacity {} and {} other allocated virtual machine(s); the "
+                            "{} running instance(s) of this scale set will overallocate it by {}: the excess runs "
+                            "without a capacity guarantee.".format(
+                                r.name, r.sku, ', zone ' + r.zone if r.zone else '', r.capacity, others,
+                                demand[r.id], others + demand[r.id] - r.capacity))
+    return warnings
+
+
+# --- shared shapes ------------------------------------------------------------------------------
+def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
+    """Deallocate the allocated instances, change the model, bring instances up to date, start again."""
+    scale_set = snapshot.scale_set
+    model_changes = not same_id(scale_set.model_group_id, wanted)
+    to_stop = [i for i in (snapshot.instances if model_changes else to_move) if allocated(i)]
+    _refuse_ephemeral(snapshot, to_stop)
+    steps = []
+    if to_stop:
+        steps.append(Step(DEALLOCATE, tuple(member_key(i) for i in to_stop), reason, disruptive=True))
+    if model_changes:
+        steps.append(_model_step(snapshot, wanted, '{} option 1, step 2: change the model\'s group'.format(DETACH_DOC)
+                                 if wanted is None else 'associate the scale set\'s model with the group'))
+    stopped = {member_key(i) for i in to_stop}
+    steps += _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped)
+    restore = _restore(snapshot, intent)
+    again = tuple(k for k in restore if k in stopped or _is_stopped_now(snapshot, k))
+    if again and not intent.leave_deallocated:
+        steps.append(Step(START, again, 'start again every instance that was running before'))
+    return Plan(tuple(steps), () if intent.leave_deallocated else restore)
+
+
+def _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped=()):
+    """Bring Uniform instances to the model by upgrade policy (rule A6, doc "Upgrade policies").
+
+    Instances that are deallocated at that point are upgraded in one go; running ones in batches of
+    --max-unavailable, since an upgrade may restart them.
+    """
+    policy = snapshot.scale_set.upgrade_mode
+    keys = tuple(member_key(i) for i in snapshot.instances)
+    if model_changes and policy in ('Automatic', 'Rolling'):
+        return [Step(WAIT_UPGRADE, keys, '{} upgrade policy: Azure brings every instance to the new model{}'.format(
+            policy, ' in batches' if policy == 'Rolling' else ''))]
+    pending = keys if model_changes else tuple(member_key(i) for i in to_move)
+    down = {member_key(i) for i in snapshot.instances if not allocated(i)} | set(stopped)
+    why = '{} upgrade policy: each instance is brought to the latest model (manualupgrade)'.format(
+        policy if model_changes else 'Any')
+    idle = tuple(k for k in pending if k in down)
+    steps = [Step(UPGRADE, idle, why)] if idle else []
+    for label, batch in _batches(tuple(k for k in pending if k not in down), intent.max_unavailable, len(keys)):
+        steps.append(Step(UPGRADE, batch, why, batch=label))
+    return steps
+
+
+def _flexible(snapshot, intent, wanted, to_move):
+    """The profile (if any), then every member through its own VM: in place when allowed, else in batches."""
+    scale_set = snapshot.scale_set
+    steps = []
+    if scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted):
+        steps.append(_model_step(snapshot, wanted, 'the profile governs VMs created from now on (rule A7)'))
+    idle = [i for i in to_move if not allocated(i)]
+    in_place = [i for i in to_move if allocated(i) and wanted and i.zone and not i.group_id]
+    moving = [i for i in to_move if allocated(i) and i not in in_place]
+    _refuse_ephemeral(snapshot, moving)
+    if idle:
+        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), 'deallocated members change freely '
+                                                                            '(rule A2)', group=wanted))
+    if in_place:
+        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in in_place), 'zonal members are attached in '
+                                                                                'place (rule A3)', group=wanted))
+    restore = _restore(snapshot, intent)
+    for label, batch in _batches(tuple(member_key(i) for i in moving), intent.max_unavailable,
+                                 len(snapshot.instances)):
+        why = ('an allocated member must be deallocated to {} (rules A3, A4); at most {}% of the members at a '
+               'time'.format('leave its group' if wanted is None else 'change group', intent.max_unavailable))
+        steps.append(Step(DEALLOCATE, batch, why, batch=label, disruptive=True))
+        steps.append(Step(SET_VM_GROUP, batch, 'associate each VM (rule A7)' if wanted else
+                          'clear each VM\'s association: capacityReservationGroup.id null (rule A1)', group=wanted,
+                          batch=label))
+        again = tuple(k for k in batch if k in restore)
+        if again and not intent.leave_deallocated:
+            steps.append(Step(START, again, 'start again the members of this batch that were running', batch=label))
+    if not intent.leave_deallocated:
+        moved = {k for s in steps if s.action == START for k in s.targets}
+        rest = tuple(k for k in restore if k not in moved and _is_stopped_now(snapshot, k))
+        if rest:
+            steps.append(Step(START, rest, 'start again members an interrupted run left deallocated'))
+    return Plan(tuple(steps), () if intent.leave_deallocated else restore)
+
+
+def _is_stopped_now(snapshot, key):
+    return any(member_key(i) == key and not allocated(i) for i in snapshot.instances)
+
+
+def _model_step(snapshot, wanted, reason):
+    return Step(SET_MODEL_GROUP, (snapshot.scale_set.id,), reason, group=wanted)
+
+
+def _restore(snapshot, intent):
+    """Members to have running at the end: those running now, and those an interrupted run had running."""
+    running = {member_key(i) for i in snapshot.instances if i.power_state in RESTARTED}
+    running |= {k for k in intent.restore if any(member_key(i) == k for i in snapshot.instances)}
+    return tuple(member_key(i) for i in snapshot.instances if member_key(i) in running)
+
+
+def _batches(keys, percent, population):
+    """(label, keys) batches of at most `percent` of the population (at least one member each)."""
+    size = max(1, math.floor(population * percent / 100.0))
+    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+    return [('{}/{}'.format(n, len(chunks)), chunk) for n, chunk in enumerate(chunks, 1)]
+
+
+def _same_size(a, b):
+    return bool(a and b) and a.lower() == b.lower()
+
+
+def _region(location):
+    return location.replace(' ', '').lower()
+
+
+def _short(resource_id):
+    parts = resource_id.strip('/').split('/')
+    return '/'.join(parts[-3:]) if 'virtualMachineScaleSets' in resource_id else parts[-1]
+
+
+def _rg(resource_id):
+    parts = resource_id.strip('/').split('/')
+    return parts[3] if len(parts) > 3 else 'MyResourceGroup'
