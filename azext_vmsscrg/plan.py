@@ -124,7 +124,7 @@ def _detach(snapshot, intent):
     on_group = [i for i in snapshot.instances if i.group_id]
     model_on_group = scale_set.has_vm_profile and scale_set.model_group_id
     if not model_on_group and not on_group:
-        return Plan(())
+        return _restart_only(snapshot, intent)
     if intent.strategy == ZERO_CAPACITY_STRATEGY:
         return _detach_zero(snapshot, intent, on_group)
     if scale_set.orchestration_mode == FLEXIBLE:
@@ -132,6 +132,16 @@ def _detach(snapshot, intent):
     return _uniform_deallocated(snapshot, intent, None, on_group,
                                 reason='{} option 1, step 1: the model\'s group can change only while no instance '
                                        'is allocated (rule A5)'.format(DETACH_DOC))
+
+
+def _restart_only(snapshot, intent):
+    """Nothing left to move: only start again what an interrupted run left deallocated."""
+    if intent.leave_deallocated:
+        return Plan(())
+    again = tuple(k for k in _restore(snapshot, intent) if _is_stopped_now(snapshot, k))
+    if not again:
+        return Plan(())
+    return Plan((Step(START, again, 'start again the members an interrupted run left deallocated'),), again)
 
 
 def _refuse_ephemeral(snapshot, to_deallocate):
@@ -206,7 +216,7 @@ def _attach(snapshot, intent):
     off_target = [i for i in snapshot.instances if not same_id(i.group_id, wanted)]
     model_off = scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted)
     if not model_off and not off_target:
-        return Plan(())
+        return _restart_only(snapshot, intent)
     warnings = _capacity_warnings(snapshot, target)
     if scale_set.orchestration_mode == FLEXIBLE:
         plan = _flexible(snapshot, intent, wanted, off_target)

@@ -1,0 +1,341 @@
+"""The planner is pure: snapshots in, plans out. Table cases for the shapes, properties for the safety rules.
+
+`play` runs a plan over a snapshot under the association rules of ../shared/reference/simulator-rules.md
+(A2-A5) and fails on any step that Azure would refuse or that would leave a member worse off.
+"""
+from dataclasses import replace
+
+import pytest
+from azure.cli.core.azclierror import (InvalidArgumentValueError, ResourceNotFoundError, UnclassifiedUserFault,
+                                       ValidationError)
+from hypothesis import given, settings, strategies as st
+
+from azext_vmsscrg import plan as p
+from azext_vmsscrg.snapshot import FLEXIBLE, UNIFORM, Group, Instance, ReadError, Reservation, ScaleSet, Snapshot
+
+SUB = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute'
+VMSS = SUB + '/virtualMachineScaleSets/ss'
+A = SUB + '/capacityReservationGroups/a'
+B = SUB + '/capacityReservationGroups/b'
+SIZE = 'Standard_D2s_v3'
+
+
+def reservation(group=A, zone=None, capacity=10, allocated=0, fd=3):
+    return Reservation(id='{}/capacityReservations/r{}'.format(group, zone or ''), name='r' + (zone or ''), sku=SIZE,
+                       zone=zone, capacity=capacity, allocated=allocated, associated=0, fault_domain_count=fd)
+
+
+def group(gid=A, zones=(), capacity=10, associated=(), location='eastus', allocated=0):
+    res = tuple(reservation(gid, z, capacity, allocated) for z in zones) or (reservation(gid, None, capacity,
+                                                                                       allocated),)
+    return Group(id=gid, associated_ids=tuple(associated), reservations=res, location=location, zones=tuple(zones))
+
+
+def instance(n, mode=UNIFORM, group_id=A, power='running', zone=None, latest=True):
+    if mode == UNIFORM:
+        return Instance(id='{}/virtualMachines/{}'.format(VMSS, n), name='ss_{}'.format(n), instance_id=str(n),
+                        power_state=power, latest_model_applied=latest, group_id=group_id, zone=zone)
+    return Instance(id='{}/virtualMachines/vm{}'.format(SUB, n), name='vm{}'.format(n), instance_id=None,
+                    power_state=power, latest_model_applied=None, group_id=group_id, zone=zone, size=SIZE)
+
+
+def scale_set(mode=UNIFORM, model=A, policy='Manual', zones=(), profile=True, ephemeral=False, spg=False, fd=1,
+              spot=False, location='eastus'):
+    return ScaleSet(id=VMSS, name='ss', resource_group='rg', orchestration_mode=mode, upgrade_mode=policy,
+                    zones=tuple(zones), sku_name=SIZE, capacity=3, has_vm_profile=profile,
+                    model_group_id=model if profile else None, location=location, ephemeral_os_disk=ephemeral,
+                    single_placement_group=spg, fault_domain_count=fd, spot=spot)
+
+
+def snap(ss, instances, grp=None, target=None, **kw):
+    return Snapshot(ss, tuple(instances), grp, target=target, **kw)
+
+
+def detach(snapshot, **kw):
+    return p.make_plan(snapshot, p.Intent('detach', **kw))
+
+
+def attach(snapshot, gid=A, **kw):
+    return p.make_plan(snapshot, p.Intent('attach', group_id=gid, **kw))
+
+
+def actions(plan):
+    return [s.action for s in plan.steps]
+
+
+# --- play: the plan against the association rules ----------------------------------------------
+def play(snapshot, plan):
+    ss = snapshot.scale_set
+    power = {p.member_key(i): i.power_state for i in snapshot.instances}
+    assoc = {p.member_key(i): i.group_id for i in snapshot.instances}
+    zone = {p.member_key(i): i.zone or (ss.zones[0] if ss.zones else None) for i in snapshot.instances}
+    model = ss.model_group_id
+    capacity = {r.id: r.capacity for g in (snapshot.group, snapshot.target) if g for r in g.reservations}
+
+    def on(key):
+        return power[key] not in p.NOT_ALLOCATED
+
+    def group_capacity(gid):
+        return sum(c for rid, c in capacity.items() if rid.startswith(gid + '/'))
+
+    def change(key, new):
+        old = assoc[key]
+        if old == new:
+            return
+        if on(key):
+            assert not (old and new), 'A3/A5: switching an allocated member {} from {} to {}'.format(key, old, new)
+            if old:  # A4: leave only at capacity 0
+                assert group_capacity(old) == 0, 'A4: allocated {} leaves {} with capacity'.format(key, old)
+            else:  # A3: join in place only when zonal
+                assert zone[key], 'A3: allocated regional {} joins {}'.format(key, new)
+        assoc[key] = new
+
+    for step in plan.steps:
+        if step.action == p.DEALLOCATE:
+            for k in step.targets:
+                power[k] = 'deallocated'
+        elif step.action == p.START:
+            for k in step.targets:
+                power[k] = 'running'
+        elif step.action == p.SET_CAPACITY:
+            capacity[step.targets[0]] = step.capacity
+        elif step.action == p.SET_MODEL_GROUP:
+            if ss.orchestration_mode == UNIFORM and any(on(k) for k in power):
+                assert not (model and step.group), 'A5: switch with allocated instances'
+                if model:
+                    assert group_capacity(model) == 0, 'A5: detach with allocated instances and capacity'
+                else:
+                    assert ss.zones, 'A5: attach a regional scale set with allocated instances'
+            model = step.group
+        elif step.action in (p.UPGRADE, p.WAIT_UPGRADE):
+            assert ss.orchestration_mode == UNIFORM
+            for k in step.targets:
+                change(k, model)
+        elif step.action == p.SET_VM_GROUP:
+            assert ss.orchestration_mode == FLEXIBLE, 'A7: Uniform instances change through the model only'
+            for k in step.targets:
+                change(k, step.group)
+    return power, assoc, model
+
+
+# --- table cases ---------------------------------------------------------------------------------
+def test_detached_scale_set_plans_nothing():
+    s = snap(scale_set(model=None), [instance(0, group_id=None)])
+    assert detach(s).is_noop()
+
+
+def test_uniform_manual_detach_follows_option_one():
+    s = snap(scale_set(), [instance(0), instance(1, power='deallocated'), instance(2)], group())
+    plan = detach(s)
+    assert actions(plan) == [p.DEALLOCATE, p.SET_MODEL_GROUP, p.UPGRADE, p.START]
+    assert plan.steps[0].targets == ('0', '2') and plan.steps[-1].targets == ('0', '2')
+    assert plan.steps[2].targets == ('0', '1', '2')  # all deallocated by then: one upgrade
+    assert all(s.reason for s in plan.steps)
+
+
+@pytest.mark.parametrize('policy', ['Automatic', 'Rolling'])
+def test_uniform_automatic_and_rolling_wait_for_azure(policy):
+    s = snap(scale_set(policy=policy), [instance(0), instance(1)], group())
+    assert actions(detach(s)) == [p.DEALLOCATE, p.SET_MODEL_GROUP, p.WAIT_UPGRADE, p.START]
+
+
+def test_leave_deallocated_starts_nothing():
+    s = snap(scale_set(), [instance(0), instance(1)], group())
+    plan = detach(s, leave_deallocated=True)
+    assert p.START not in actions(plan) and plan.restore == ()
+
+
+def test_partially_detached_uniform_finishes_the_job():
+    s = snap(scale_set(model=None), [instance(0, group_id=None), instance(1, latest=False)], group())
+    plan = detach(s)
+    assert actions(plan) == [p.DEALLOCATE, p.UPGRADE, p.START]
+    assert plan.steps[0].targets == ('1',)
+
+
+def test_interrupted_run_starts_again_what_the_journal_recorded():
+    s = snap(scale_set(model=None), [instance(0, group_id=None, power='deallocated'),
+                                      instance(1, group_id=None, power='deallocated')], group())
+    plan = detach(s, restore=frozenset({'0'}))
+    # nothing left to detach, but the instance that was running before the first run is started again
+    assert actions(plan) == [p.START] and plan.steps[0].targets == ('0',)
+    assert detach(s).is_noop() and detach(s, restore=frozenset({'0'}), leave_deallocated=True).is_noop()
+
+
+def test_zero_capacity_zeroes_reservations_and_deallocates_nothing():
+    s = snap(scale_set(zones=('1',)), [instance(0, zone='1'), instance(1, zone='1')],
+             group(zones=('1',), associated=(VMSS + '/virtualMachines/0', VMSS + '/virtualMachines/1')))
+    plan = detach(s, strategy='zero-capacity')
+    assert actions(plan)[:2] == [p.SET_CAPACITY, p.SET_MODEL_GROUP] and p.DEALLOCATE not in actions(plan)
+    assert plan.zeroed == (A + '/capacityReservations/r1',)
+    play(s, plan)
+
+
+def test_zero_capacity_refused_when_others_use_the_group_unless_forced():
+    others = (SUB + '/virtualMachines/someone-else',)
+    s = snap(scale_set(), [instance(0)], group(associated=others + (VMSS + '/virtualMachines/0',)))
+    with pytest.raises(ValidationError) as err:
+        detach(s, strategy='zero-capacity')
+    assert 'someone-else' in err.value.error_msg and '--force' in err.value.recommendations[0]
+    assert p.SET_CAPACITY in actions(detach(s, strategy='zero-capacity', force=True))
+
+
+def test_ephemeral_os_disk_cannot_deallocate_and_proposes_zero_capacity():
+    s = snap(scale_set(ephemeral=True), [instance(0)], group())
+    with pytest.raises(ValidationError) as err:
+        detach(s)
+    assert 'zero-capacity' in err.value.recommendations[0]
+    assert p.DEALLOCATE not in actions(detach(s, strategy='zero-capacity', force=True))
+
+
+def test_flexible_members_in_batches_of_max_unavailable():
+    members = [instance(n, FLEXIBLE) for n in range(10)] + [instance(10, FLEXIBLE, power='deallocated')]
+    s = snap(scale_set(FLEXIBLE, profile=False), members, group())
+    plan = detach(s, max_unavailable=20)
+    assert actions(plan)[0] == p.SET_VM_GROUP and plan.steps[0].targets == ('vm10',)  # idle member: no disruption
+    deallocations = [s for s in plan.steps if s.action == p.DEALLOCATE]
+    assert [len(s.targets) for s in deallocations] == [2, 2, 2, 2, 2]
+    assert deallocations[-1].batch == '5/5'
+    power, assoc, _ = play(s, plan)
+    assert all(v is None for v in assoc.values()) and all(power['vm{}'.format(n)] == 'running' for n in range(10))
+
+
+def test_flexible_profile_changes_first():
+    s = snap(scale_set(FLEXIBLE), [instance(0, FLEXIBLE)], group())
+    assert actions(detach(s))[0] == p.SET_MODEL_GROUP
+
+
+def test_uniform_zonal_attach_in_place():
+    s = snap(scale_set(model=None, zones=('1',)), [instance(0, group_id=None, zone='1', latest=True)],
+             None, target=group(zones=('1',)))
+    plan = attach(s)
+    assert actions(plan) == [p.SET_MODEL_GROUP, p.UPGRADE] and not plan.disruptive
+
+
+def test_uniform_regional_attach_deallocates():
+    s = snap(scale_set(model=None), [instance(0, group_id=None)], None, target=group())
+    assert actions(attach(s)) == [p.DEALLOCATE, p.SET_MODEL_GROUP, p.UPGRADE, p.START]
+
+
+def test_switching_groups_deallocates_even_when_zonal():
+    s = snap(scale_set(model=A, zones=('1',)), [instance(0, zone='1')], group(zones=('1',)),
+             target=group(B, zones=('1',)))
+    plan = attach(s, B)
+    assert actions(plan)[0] == p.DEALLOCATE
+    power, assoc, model = play(s, plan)
+    assert model == B and assoc == {'0': B} and power == {'0': 'running'}
+
+
+def test_already_attached_is_a_noop():
+    s = snap(scale_set(), [instance(0)], group())
+    assert attach(s).is_noop()
+
+
+@pytest.mark.parametrize('kw, target_kw, text', [
+    ({'location': 'westus'}, {}, 'same region'),
+    ({}, {'zones': ('1',)}, 'regional scale set needs a regional group'),
+    ({'zones': ('1', '2')}, {'zones': ('1',)}, 'covers zones'),
+    ({'spg': True}, {}, 'singlePlacementGroup'),
+    ({'spot': True}, {}, 'Spot'),
+    ({'fd': 5}, {}, 'fault domains'),
+])
+def test_attach_validation(kw, target_kw, text):
+    s = snap(scale_set(model=None, **kw), [instance(0, group_id=None)], None, target=group(**target_kw))
+    with pytest.raises(ValidationError) as err:
+        attach(s)
+    assert text in err.value.error_msg
+
+
+def test_attach_needs_a_reservation_for_the_size():
+    other = Group(id=A, associated_ids=(), reservations=(Reservation(A + '/capacityReservations/x', 'x',
+                                                                     'Standard_E4s_v5', None, 5, 0, 0, 3),),
+                  location='eastus')
+    s = snap(scale_set(model=None), [instance(0, group_id=None)], None, target=other)
+    with pytest.raises(ValidationError) as err:
+        attach(s)
+    assert 'no reservation for size ' + SIZE in err.value.error_msg
+    assert 'az capacity reservation create' in err.value.recommendations[0]
+
+
+def test_attach_to_a_missing_group():
+    s = snap(scale_set(model=None), [instance(0, group_id=None)], None,
+             target_error=ReadError(A, 404, 'ResourceNotFound', 'not found'))
+    with pytest.raises(ResourceNotFoundError):
+        attach(s)
+
+
+def test_attach_warns_of_overallocation():
+    s = snap(scale_set(model=None, zones=('1',)), [instance(n, group_id=None, zone='1') for n in range(3)], None,
+             target=group(zones=('1',), capacity=2, allocated=1))
+    warnings = attach(s).warnings
+    assert len(warnings) == 1 and 'overallocate it by 2' in warnings[0]
+
+
+def test_unknown_associations_refuse_to_plan():
+    s = snap(scale_set(), [Instance('x', 'ss_0', '0', 'running', True, None, group_known=False)], None)
+    with pytest.raises(UnclassifiedUserFault):
+        detach(s)
+
+
+@pytest.mark.parametrize('kw', [{'strategy': 'delete'}, {'max_unavailable': 0}, {'max_unavailable': 101}])
+def test_bad_intent(kw):
+    with pytest.raises(InvalidArgumentValueError):
+        detach(snap(scale_set(), [instance(0)], group()), **kw)
+
+
+def test_same_input_same_plan():
+    s = snap(scale_set(FLEXIBLE, profile=False), [instance(n, FLEXIBLE) for n in range(7)], group())
+    assert detach(s) == detach(s)
+
+
+# --- properties ----------------------------------------------------------------------------------
+POWER = st.sampled_from(['running', 'deallocated', 'stopped'])
+
+
+@st.composite
+def snapshots(draw, for_attach=False):
+    mode = draw(st.sampled_from([UNIFORM, FLEXIBLE]))
+    zones = draw(st.sampled_from([(), ('1',), ('1', '2')]))
+    profile = mode == UNIFORM or draw(st.booleans())
+    n = draw(st.integers(0, 12))
+    choices = [None, A] + ([B] if for_attach else [])
+    model = draw(st.sampled_from(choices)) if profile else None
+    members = []
+    for k in range(n):
+        zone = zones[k % len(zones)] if zones else None
+        gid = model if mode == UNIFORM and draw(st.booleans()) else draw(st.sampled_from(choices))
+        members.append(instance(k, mode, gid, draw(POWER), zone, latest=gid == model))
+    ss = scale_set(mode, model, draw(st.sampled_from(['Automatic', 'Rolling', 'Manual'])), zones, profile)
+    return snap(ss, members, group(A, zones), target=group(B, zones) if for_attach else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(snapshots(), st.sampled_from(p.STRATEGIES), st.booleans(), st.integers(1, 100))
+def test_detach_is_safe_and_complete(s, strategy, leave, percent):
+    try:
+        plan = detach(s, strategy=strategy, leave_deallocated=leave, max_unavailable=percent, force=True)
+    except ValidationError:
+        assert strategy == 'zero-capacity'  # only when members sit on a group other than the one in play
+        return
+    power, assoc, model = play(s, plan)
+    assert all(g is None for g in assoc.values()) and (model is None or not s.scale_set.has_vm_profile)
+    running = [p.member_key(i) for i in s.instances if i.power_state == 'running']
+    assert all(power[k] == 'running' for k in running) or leave
+    if strategy == 'deallocate':
+        assert not any(step.action == p.SET_CAPACITY for step in plan.steps)
+    if not s.scale_set.model_group_id and not any(i.group_id for i in s.instances):
+        assert plan.is_noop()
+
+
+@settings(max_examples=300, deadline=None)
+@given(snapshots(for_attach=True), st.booleans(), st.integers(1, 100))
+def test_attach_is_safe_and_complete(s, leave, percent):
+    plan = attach(s, B, leave_deallocated=leave, max_unavailable=percent)
+    power, assoc, model = play(s, plan)
+    assert all(g == B for g in assoc.values())
+    assert model == B or not s.scale_set.has_vm_profile
+    running = [p.member_key(i) for i in s.instances if i.power_state == 'running']
+    assert all(power[k] == 'running' for k in running) or leave
+    after = Snapshot(replace(s.scale_set, model_group_id=model), tuple(
+        replace(i, power_state=power[p.member_key(i)], group_id=assoc[p.member_key(i)], latest_model_applied=True)
+        for i in s.instances), s.target)
+    assert attach(after, B).is_noop()  # converged: running it again writes nothing
