@@ -44,7 +44,8 @@ long-summary: >
     were running. If it is interrupted, run the same command again: it plans from what Azure reports and
     finishes the job. The members that were running are recorded before the first disruptive step in
     vmsscrg/journal under the Azure CLI configuration directory, so they are started again even after a
-    kill.
+    kill. Members that were stopped (powered off but allocated) and had to be deallocated to move are left
+    deallocated.
 
 
     --strategy deallocate (the default; option 1 of the documentation) deallocates what has to move:
