@@ -18,22 +18,20 @@ def put_group(backend, rid, body):
     require_group(backend, rid)
     existing = backend.get(rid)
     body = body or {}
+    sharing = (body.get("properties") or {}).get("sharingProfile")
     if existing is not None:
         zones = body.get("zones")
         if zones is not None and sorted(zones) != sorted(existing.body.get("zones") or []):
             raise PropertyChangeNotAllowed("Changing property 'zones' is not allowed.", target="zones")
-        existing.body["tags"] = body.get("tags") or {}
-        sharing = (body.get("properties") or {}).get("sharingProfile")
-        if sharing is not None:
-            existing.props["sharingProfile"] = _sharing(sharing)
-        return existing, False, None
+        _set_tags(existing, body)
+        return existing, False, _update_group(backend, existing, sharing)
     if not body.get("location"):
         raise InvalidParameter("Required parameter 'location' is missing (null).", target="location")
-    res = new_resource(rid, {"tags": body.get("tags") or {}}, body["location"])
+    res = new_resource(rid, {}, body["location"])
+    _set_tags(res, body)
     if body.get("zones"):
         res.body["zones"] = list(body["zones"])
     res.props.update(provisioningState="Creating", reservationType="Targeted")
-    sharing = (body.get("properties") or {}).get("sharingProfile")
     if sharing:
         res.props["sharingProfile"] = _sharing(sharing)
     backend.put(res)
@@ -41,19 +39,47 @@ def put_group(backend, rid, body):
     return res, True, op
 
 
+def _set_tags(res, body):
+    """PUT replaces the tags; a body without tags leaves none (and the answer shows no `tags`)."""
+    if body.get("tags") is not None:
+        res.body["tags"] = body["tags"]
+    else:
+        res.body.pop("tags", None)
+
+
 def _sharing(profile):
     ids = [{"id": "/" + s["id"].strip("/")} for s in profile.get("subscriptionIds") or []]
     return {"subscriptionIds": ids}
 
 
+def _update_group(backend, res, sharing):
+    """An update is long-running. A new sharing profile shows the subscriptions it adds at once, and drops
+    the ones it removes when the operation completes (wire: test_capacity_reservation_sharing_profile #2-#4)."""
+    if sharing is not None:
+        target = _sharing(sharing)
+        res.state["sharing"] = target
+        shown = (res.props.get("sharingProfile") or {}).get("subscriptionIds") or []
+        known = {s["id"].lower() for s in shown}
+        shown = shown + [s for s in target["subscriptionIds"] if s["id"].lower() not in known]
+        if shown:
+            res.props["sharingProfile"] = {"subscriptionIds": shown}
+    res.props["provisioningState"] = "Updating"
+    return backend.begin(res.body["location"], "provisioned", id=str(res.id))
+
+
 def patch_group(backend, rid, body):
     res = get(backend, rid)
-    if "tags" in (body or {}):
+    body = body or {}
+    if "tags" in body:
         res.body["tags"] = body["tags"] or {}
-    sharing = ((body or {}).get("properties") or {}).get("sharingProfile")
-    if sharing is not None:
-        res.props["sharingProfile"] = _sharing(sharing)
-    return res
+    return res, _update_group(backend, res, (body.get("properties") or {}).get("sharingProfile"))
+
+
+def shared_with(backend, sub):
+    """Groups whose sharing profile names the subscription."""
+    wanted = "/subscriptions/" + sub.lower()
+    return [g for g in backend.of_type(GROUP) if any(
+        s["id"].lower() == wanted for s in (g.props.get("sharingProfile") or {}).get("subscriptionIds") or [])]
 
 
 def delete_group(backend, rid):
@@ -77,6 +103,12 @@ def _provisioned(backend, id):
         res.props["provisioningState"] = "Succeeded"
         if res.type == RESERVATION:
             res.props["provisioningTime"] = iso(backend.now())
+        sharing = res.state.pop("sharing", None)
+        if sharing is not None:
+            if sharing["subscriptionIds"]:
+                res.props["sharingProfile"] = sharing
+            else:
+                res.props.pop("sharingProfile", None)
 
 
 @event("removed")
@@ -97,8 +129,8 @@ def render_group(backend, res, instance_view=False):
     body = copy.deepcopy(res.body)
     props = body.setdefault("properties", {})
     reservations = backend.children(res.id, RESERVATION)
-    props["capacityReservations"] = [{"id": str(r.id)} for r in reservations]
-    props["virtualMachinesAssociated"] = [{"id": cid} for cid, _ in associated(backend, res)]
+    _set_list(props, "capacityReservations", [{"id": str(r.id)} for r in reservations])
+    _set_list(props, "virtualMachinesAssociated", [{"id": cid} for cid, _ in associated(backend, res)])
     if instance_view:
         view = {"capacityReservations": [
             {"name": r.id.name, "utilizationInfo": _utilization(backend, r), "statuses": _statuses(backend, r)}
@@ -134,8 +166,8 @@ def put_reservation(backend, rid, body):
         if other.body["sku"]["name"].lower() == sku["name"].lower() and (other.body.get("zones") or []) == zones:
             raise InvalidParameter("The group already has a capacity reservation for size '{}'{}."
                                    .format(sku["name"], " in zone " + zones[0] if zones else ""))
-    res = new_resource(rid, {"tags": body.get("tags") or {},
-                             "sku": {"name": sku["name"], "capacity": int(sku["capacity"])}}, location)
+    res = new_resource(rid, {"sku": {"name": sku["name"], "capacity": int(sku["capacity"])}}, location)
+    _set_tags(res, body)
     if zones:
         res.body["zones"] = list(zones)
     res.props.update(platformFaultDomainCount=3, reservationId=guid(), provisioningState="Creating",
@@ -181,10 +213,16 @@ def delete_reservation(backend, rid):
 def render_reservation(backend, res, instance_view=False):
     body = copy.deepcopy(res.body)
     props = body.setdefault("properties", {})
-    props["virtualMachinesAssociated"] = [{"id": cid} for cid, _ in reservation_consumers(backend, res)]
+    _set_list(props, "virtualMachinesAssociated", [{"id": cid} for cid, _ in reservation_consumers(backend, res)])
     if instance_view:
         props["instanceView"] = {"utilizationInfo": _utilization(backend, res), "statuses": _statuses(backend, res)}
     return body
+
+
+def _set_list(props, key, items):
+    """Compute leaves empty lists out of its answers (wire: group PUT, reservation GET and list)."""
+    if items:
+        props[key] = items
 
 
 def _utilization(backend, res):

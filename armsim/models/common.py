@@ -89,3 +89,46 @@ def require(value, message, rule=None):
     if not value:
         raise InvalidParameter(message, rule=rule)
     return value
+
+
+# --- what Azure fills into a machine's model (wire: the VM, instance and scale-set GETs of azure-recordings) ---
+LATEST_IMAGE_VERSION = "1.0.0"  # armsim has no image catalog: a marketplace image's "latest" resolves to this
+
+
+def os_profile_defaults(os_profile):
+    if isinstance(os_profile, dict):
+        os_profile.setdefault("secrets", [])
+        os_profile.setdefault("allowExtensionOperations", True)
+        os_profile.setdefault("requireGuestProvisionSignal", True)
+
+
+def fill_storage(rid, storage, disk_name):
+    """A machine's storage profile as Azure answers it: the OS disk's name and managed disk id, the image's
+    exact version, and the data disk list (empty when none)."""
+    image = storage.get("imageReference") or {}
+    if image.get("publisher"):
+        image.setdefault("exactVersion", image.get("version") if image.get("version") != "latest"
+                         else LATEST_IMAGE_VERSION)
+    os_disk = storage.get("osDisk")
+    if isinstance(os_disk, dict):
+        os_disk.setdefault("name", disk_name)
+        if isinstance(os_disk.get("managedDisk"), dict) and not os_disk.get("diffDiskSettings"):
+            os_disk["managedDisk"].setdefault("id", "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/"
+                                                    "disks/{}".format(rid.sub, rid.group, os_disk["name"]))
+    storage.setdefault("dataDisks", [])
+
+
+def keep_storage(old, new):
+    """A PUT that leaves out the image or the OS disk's size or storage type keeps them: they are facts of the
+    disk (wire: `vm update` and `vmss update` PUT without imageReference, test_vm_vmss_update_ultra_ssd_enabled)."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    if old.get("imageReference"):
+        new.setdefault("imageReference", old["imageReference"])
+    old_disk, new_disk = old.get("osDisk") or {}, new.get("osDisk")
+    if isinstance(new_disk, dict):
+        if "diskSizeGB" in old_disk:
+            new_disk.setdefault("diskSizeGB", old_disk["diskSizeGB"])
+        old_type = (old_disk.get("managedDisk") or {}).get("storageAccountType")
+        if old_type and isinstance(new_disk.get("managedDisk"), dict):
+            new_disk["managedDisk"].setdefault("storageAccountType", old_type)

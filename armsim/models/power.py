@@ -1,4 +1,6 @@
 """Power state of anything that runs: standalone VMs, Flexible members, Uniform instances (rule P1)."""
+import re
+
 from ..backend import event, iso
 
 DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated",
@@ -62,9 +64,17 @@ def instance_view(backend, res, extra=None):
                     vmAgent={"vmAgentVersion": "2.11.1.12",
                              "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
                                            "displayStatus": "Ready", "message": "Guest Agent is running",
-                                           "time": iso(backend.now())}]})
+                                           "time": iso(backend.now())}],
+                             "extensionHandlers": []})
     view["disks"] = [{"name": res.state.get("os_disk", res.id.name + "_OsDisk"),
                       "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
                                     "displayStatus": "Provisioning succeeded", "time": iso(backend.now())}]}]
+    view["hyperVGeneration"] = generation(res)
     view["statuses"] = statuses(backend, res)
     return {k: v for k, v in view.items() if v is not None}
+
+
+def generation(res):
+    """V2 for the images Azure names as generation 2 ('...-gen2', '...-g2'), else V1."""
+    sku = ((res.props.get("storageProfile") or {}).get("imageReference") or {}).get("sku") or ""
+    return "V2" if re.search(r"gen2|-g2$", sku, re.IGNORECASE) else "V1"

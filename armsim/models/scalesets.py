@@ -3,11 +3,11 @@ import copy
 import json
 
 from ..backend import event, iso
-from ..errors import InvalidParameter, NotFound, PropertyChangeNotAllowed, not_found
+from ..errors import InvalidParameter, NotFound, OperationNotAllowed, PropertyChangeNotAllowed, not_found
 from ..ids import ResourceId, norm_id
 from . import power, vms
-from .common import (KEEP, association_body, bump_etag, guid, merge, new_resource, require_group,
-                     requested_association)
+from .common import (KEEP, association_body, bump_etag, fill_storage, guid, keep_storage, merge, new_resource,
+                     os_profile_defaults, require_group, requested_association)
 
 VMSS = "Microsoft.Compute/virtualMachineScaleSets"
 INSTANCE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
@@ -15,8 +15,11 @@ PROFILE_PATH = "properties.virtualMachineProfile.capacityReservation"
 # what a PUT of an existing scale set may leave out and still keep
 KEPT_ON_PUT = ("provisioningState", "uniqueId", "timeCreated", "orchestrationMode", "virtualMachineProfile",
                "platformFaultDomainCount", "singlePlacementGroup", "upgradePolicy")
-INSTANCE_PROFILE_KEYS = ("storageProfile", "osProfile", "networkProfile", "diagnosticsProfile", "securityProfile",
-                         "additionalCapabilities", "licenseType")
+INSTANCE_PROFILE_KEYS = ("storageProfile", "osProfile", "diagnosticsProfile", "securityProfile", "licenseType")
+UPGRADE_MODES = {"automatic": "Automatic", "manual": "Manual", "rolling": "Rolling"}
+# what Azure fills in for upgradePolicy.mode Rolling without a policy (wire: test_vmss_rolling_upgrade #71)
+ROLLING_DEFAULT = {"maxBatchInstancePercent": 20, "maxUnhealthyInstancePercent": 20,
+                   "maxUnhealthyUpgradedInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"}
 
 
 def get(backend, rid):
@@ -46,7 +49,7 @@ def put_vmss(backend, rid, body, patch=False):
     wanted = requested_association(profile_in.pop("capacityReservation", None), PROFILE_PATH)
     if existing is None:
         return _create(backend, rid, body, wanted)
-    old_profile = json.dumps(existing.props.get("virtualMachineProfile"), sort_keys=True)
+    old_profile = _model_key(existing)
     old_mode = existing.props.get("orchestrationMode")
     if patch:
         new_body = merge(copy.deepcopy(existing.body), body)
@@ -57,6 +60,8 @@ def put_vmss(backend, rid, body, patch=False):
             if key in existing.props:
                 new_props.setdefault(key, copy.deepcopy(existing.props[key]))
         new_props.get("virtualMachineProfile", {}).pop("capacityReservation", None)
+        keep_storage(copy.deepcopy((existing.props.get("virtualMachineProfile") or {}).get("storageProfile")),
+                     (new_props.get("virtualMachineProfile") or {}).get("storageProfile"))
     if new_body["properties"].get("orchestrationMode") != old_mode:
         raise PropertyChangeNotAllowed("Changing property 'orchestrationMode' is not allowed.",
                                        target="orchestrationMode")
@@ -64,11 +69,14 @@ def put_vmss(backend, rid, body, patch=False):
         new_body[key] = existing.body.get(key)
     if "zones" not in body and existing.body.get("zones"):
         new_body["zones"] = existing.body["zones"]
+    old_time = (existing.props.get("virtualMachineProfile") or {}).get("timeCreated")
     existing.body = new_body
     set_model_group(existing, existing.state.get("crg") if wanted is KEEP else wanted)
-    changed = json.dumps(existing.props.get("virtualMachineProfile"), sort_keys=True) != old_profile
+    _fill_model(existing)
+    changed = _model_key(existing) != old_profile
     if changed:
         existing.state["model_version"] = existing.state.get("model_version", 1) + 1
+    _stamp_profile(backend, existing, None if changed else old_time)
     existing.props["provisioningState"] = "Updating"
     bump_etag(existing)
     op = backend.begin(existing.body["location"], "vmss_updated", id=str(rid), upgrade=changed)
@@ -102,10 +110,38 @@ def _create(backend, rid, body, wanted):
     res.props.update(provisioningState="Creating", uniqueId=guid(), timeCreated=iso(backend.now()))
     res.state.update(model_version=1, next_instance=0)
     set_model_group(res, None if wanted is KEEP else wanted)
+    _fill_model(res)
+    _stamp_profile(backend, res)
     bump_etag(res)
     backend.put(res)
     op = backend.begin(res.body["location"], "vmss_updated", id=str(rid), upgrade=False)
     return res, True, op
+
+
+def _fill_model(res):
+    """The defaults Azure adds to a scale set's model (OS profile flags, the upgrade mode's casing and policy),
+    and what it never returns (passwords, custom data)."""
+    profile = res.props.get("virtualMachineProfile") or {}
+    vms.strip_secrets(profile)
+    os_profile_defaults(profile.get("osProfile"))
+    policy = res.props.get("upgradePolicy")
+    if isinstance(policy, dict) and policy.get("mode"):
+        policy["mode"] = UPGRADE_MODES.get(policy["mode"].lower(), policy["mode"])
+        if policy["mode"] == "Rolling":
+            policy.setdefault("rollingUpgradePolicy", dict(ROLLING_DEFAULT))
+
+
+def _model_key(res):
+    """The scale-set model as compared to tell whether an update changed it."""
+    profile = {k: v for k, v in (res.props.get("virtualMachineProfile") or {}).items() if k != "timeCreated"}
+    return json.dumps(profile, sort_keys=True)
+
+
+def _stamp_profile(backend, res, when=None):
+    """virtualMachineProfile.timeCreated: when the model was last created or changed."""
+    profile = res.props.get("virtualMachineProfile")
+    if isinstance(profile, dict):
+        profile["timeCreated"] = when or iso(backend.now())
 
 
 def set_model_group(res, group_id):
@@ -161,14 +197,14 @@ def _new_member(backend, res):
         name = "{}_{}".format(res.id.name[:55], guid().replace("-", "")[:8])
         return vms.create_member(backend, res, name, res.props["virtualMachineProfile"], zone)
     rid = res.id.child("virtualMachines", str(n))
-    inst = new_resource(rid, {"instanceId": str(n), "sku": {"name": res.body["sku"]["name"],
-                                                          "tier": res.body["sku"].get("tier", "Standard")}},
-                        res.body["location"])
-    inst.body.update(name="{}_{}".format(res.id.name, n), type="Microsoft.Compute/virtualMachines")
+    sku = {"name": res.body["sku"]["name"], "tier": res.body["sku"].get("tier", "Standard")}
+    inst = new_resource(rid, {"tags": {}, "instanceId": str(n), "sku": sku}, res.body["location"])
+    inst.body["name"] = "{}_{}".format(res.id.name, n)
     if zone:
         inst.body["zones"] = [zone]
     inst.props.update(latestModelApplied=True, modelDefinitionApplied="VirtualMachineScaleSet", vmId=guid(),
-                      provisioningState="Succeeded", timeCreated=iso(backend.now()))
+                      provisioningState="Succeeded", resilientVMDeletionStatus="Disabled",
+                      timeCreated=iso(backend.now()))
     inst.state.update(power="running", power_time=backend.now(), size=res.body["sku"]["name"], zone=zone,
                       os_disk="{}_{}_OsDisk_1_{}".format(res.id.name, n, guid().replace("-", "")[:32]))
     apply_model(backend, res, inst, computer_name=True)
@@ -177,11 +213,23 @@ def _new_member(backend, res):
 
 
 def apply_model(backend, res, inst, computer_name=False):
-    """Bring a Uniform instance to the scale set's latest model, association included (A6)."""
+    """Bring a Uniform instance to the scale set's latest model, association included (A6).
+
+    As Azure shows an instance (wire: test_vmss_vms #13, #14): the profile's network interface configurations
+    under networkProfileConfiguration, the interfaces made from them under networkProfile, and the size."""
     profile = res.props.get("virtualMachineProfile") or {}
     for key in INSTANCE_PROFILE_KEYS:
         if key in profile:
             inst.props[key] = copy.deepcopy(profile[key])
+    configs = copy.deepcopy((profile.get("networkProfile") or {}).get("networkInterfaceConfigurations") or [])
+    inst.props["networkProfileConfiguration"] = {"networkInterfaceConfigurations": configs}
+    inst.props["networkProfile"] = {"networkInterfaces": [
+        {"id": "{}/networkInterfaces/{}".format(inst.id, c.get("name", "nic"))} for c in configs]}
+    inst.props["hardwareProfile"] = {"vmSize": res.body["sku"]["name"]}
+    if res.props.get("additionalCapabilities"):
+        inst.props["additionalCapabilities"] = copy.deepcopy(res.props["additionalCapabilities"])
+    if isinstance(inst.props.get("storageProfile"), dict):
+        fill_storage(inst.id, inst.props["storageProfile"], inst.state["os_disk"])
     os_profile = inst.props.setdefault("osProfile", {})
     prefix = os_profile.pop("computerNamePrefix", None) or res.id.name[:9]
     for key in vms.SECRETS:
@@ -235,10 +283,37 @@ def action(backend, res, name, instance_ids):
         if not instance_ids:
             raise InvalidParameter("Required parameter 'instanceIds' is missing (null).", target="instanceIds")
         return backend.begin(res.body["location"], "members_deleted", id=str(res.id), ids=[str(i.id) for i in chosen])
+    if name == "osrollingupgrade":
+        res.state["rolling"] = {"startTime": iso(backend.now()), "code": "RollingForward", "pending": len(chosen)}
+        return backend.begin(res.body["location"], "os_upgraded", id=str(res.id))
     if not chosen:
         return None
     done = power.begin_action(backend, chosen, name)
     return backend.begin(res.body["location"], "power_done", ids=[str(t.id) for t in chosen], power=done, action=name)
+
+
+@event("os_upgraded")
+def _os_upgraded(backend, id):
+    res = backend.get(id)
+    rolling = res.state.get("rolling") if res is not None else None
+    if rolling and rolling["code"] == "RollingForward":
+        rolling.update(code="Completed", successful=rolling.pop("pending", 0))
+
+
+def cancel_rolling(backend, res):
+    """Cancel the rolling upgrade in progress: 409 when none is (wire: test_vmss_rolling_upgrade #88)."""
+    rolling = res.state.get("rolling")
+    if not rolling or rolling["code"] != "RollingForward":
+        raise OperationNotAllowed("There is no ongoing Rolling Upgrade to cancel.")
+    return backend.begin(res.body["location"], "rolling_cancelled", id=str(res.id))
+
+
+@event("rolling_cancelled")
+def _rolling_cancelled(backend, id):
+    res = backend.get(id)
+    rolling = res.state.get("rolling") if res is not None else None
+    if rolling and rolling["code"] == "RollingForward":
+        rolling["code"] = "Cancelled"
 
 
 @event("upgraded")
@@ -289,18 +364,18 @@ def render_instance(backend, res, inst, expand=None, select=None):
     if is_flexible(res):
         zones = inst.body.get("zones") or [None]
         return {"name": inst.id.name, "id": "{}/virtualMachines/{}".format(res.id, inst.id.name),
-                "type": "Microsoft.Compute/virtualMachines", "location": inst.body["location"],
-                "instanceId": inst.id.name, "zones": zones}
+                "type": INSTANCE, "location": inst.body["location"], "instanceId": inst.id.name, "zones": zones}
     body = copy.deepcopy(inst.body)
     props = body["properties"]
     props["latestModelApplied"] = inst.state.get("model_version") == res.state.get("model_version")
     want_view = expand and "instanceview" in expand.lower()
     if want_view:
         props["instanceView"] = instance_view(backend, res, inst)
-    if select and select.lower() == "instanceview":
+    if select and select.lower() == "instanceview":  # wire: test_vmss_disk_encryption_e2e #30
         return {"id": body["id"], "instanceId": body["instanceId"],
                 "properties": {"latestModelApplied": props["latestModelApplied"],
-                               "instanceView": props.get("instanceView", {})}}
+                               "instanceView": props.get("instanceView", {}),
+                               "provisioningState": props.get("provisioningState"), "hardwareProfile": {}}}
     return body
 
 

@@ -6,8 +6,8 @@ from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
 from . import power
-from .common import (KEEP, association_body, bump_etag, guid, merge, new_resource, normalize_location,
-                     require_group, requested_association)
+from .common import (KEEP, association_body, bump_etag, fill_storage, guid, keep_storage, merge, new_resource,
+                     normalize_location, os_profile_defaults, require_group, requested_association)
 
 VM = "Microsoft.Compute/virtualMachines"
 NIC = "Microsoft.Network/networkInterfaces"
@@ -45,12 +45,14 @@ def put_vm(backend, rid, body, patch=False):
         for key in KEPT_ON_PUT:
             if key in existing.props:
                 new_props.setdefault(key, copy.deepcopy(existing.props[key]))
-    _strip_secrets(new_body.get("properties", {}))
+        keep_storage(copy.deepcopy(existing.props.get("storageProfile")), new_props.get("storageProfile"))
+    strip_secrets(new_body.get("properties", {}))
     for key in ("id", "name", "type", "location", "etag"):
         new_body[key] = existing.body.get(key)
     if "zones" not in body and existing.body.get("zones"):
         new_body["zones"] = existing.body["zones"]
     existing.body = new_body
+    fill_model(existing)
     size = existing.props.get("hardwareProfile", {}).get("vmSize")
     existing.state["size"] = size
     group = existing.state.get("crg") if wanted is KEEP else wanted
@@ -77,18 +79,26 @@ def _create(backend, rid, body, wanted, scale_set=None):
                        location)
     res.body.pop("properties", None)
     res.body["properties"] = copy.deepcopy(props)
-    _strip_secrets(res.props)
+    strip_secrets(res.props)
     res.props.update(vmId=guid(), provisioningState="Creating", timeCreated=iso(backend.now()))
     res.props.setdefault("osProfile", {}).setdefault("computerName", rid.name[:15])
     zones = body.get("zones") or []
     res.state.update(power="running", power_time=backend.now(), size=size, zone=zones[0] if zones else None,
                      os_disk="{}_OsDisk_1_{}".format(rid.name, guid().replace("-", "")[:32]))
+    fill_model(res)
     set_association(res, None if wanted is KEEP else wanted)
     _make_nics(backend, res)
     bump_etag(res)
     backend.put(res)
     op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
     return res, True, op
+
+
+def fill_model(res):
+    """The defaults Azure adds to a VM's model."""
+    os_profile_defaults(res.props.get("osProfile"))
+    if isinstance(res.props.get("storageProfile"), dict):
+        fill_storage(res.id, res.props["storageProfile"], res.state["os_disk"])
 
 
 def _require_flexible(backend, vmss_id):
@@ -99,7 +109,7 @@ def _require_flexible(backend, vmss_id):
                                "orchestration mode.".format(vmss_id), target="properties.virtualMachineScaleSet")
 
 
-def _strip_secrets(props):
+def strip_secrets(props):
     for key in SECRETS:
         props.get("osProfile", {}).pop(key, None)
 
@@ -189,15 +199,24 @@ def action(backend, targets, name):
 
 def render(backend, res, expand=None):
     body = copy.deepcopy(res.body)
+    if res.state.get("power") == "deallocated":
+        # a deallocated VM's model leaves out its OS disk's size and storage type
+        # (wire: test_vm_vmss_update_ultra_ssd_enabled #19)
+        os_disk = body["properties"].get("storageProfile", {}).get("osDisk") or {}
+        os_disk.pop("diskSizeGB", None)
+        (os_disk.get("managedDisk") or {}).pop("storageAccountType", None)
     if expand and "instanceview" in expand.lower():
         body["properties"]["instanceView"] = instance_view(backend, res)
     return body
 
 
 def instance_view(backend, res):
-    return power.instance_view(backend, res, {
-        "platformUpdateDomain": 0, "platformFaultDomain": 0, "hyperVGeneration": "V2",
-        "isVMInStandbyPool": False})
+    """Update and fault domains only for a VM in an availability set: a standalone VM's view has none
+    (wire: test_vm_stop_start, test_vm_vmss_update_ultra_ssd_enabled)."""
+    extra = {"isVMInStandbyPool": False}
+    if res.props.get("availabilitySet"):
+        extra.update(platformUpdateDomain=0, platformFaultDomain=0)
+    return power.instance_view(backend, res, extra)
 
 
 def members(backend, vmss_id):
@@ -250,6 +269,10 @@ def create_member(backend, vmss, name, profile, zone):
         body["zones"] = [zone]
     group = ((profile.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
     res, _, _ = _create(backend, rid, body, group or None, scale_set=vmss)
+    # a member's model names the network interfaces made for it, not the configurations they came from
+    # (wire: test_vmss_windows_patch_mode #14)
+    for key in ("networkInterfaceConfigurations", "networkApiVersion"):
+        res.props["networkProfile"].pop(key, None)
     res.props["provisioningState"] = "Succeeded"
     return res
 

@@ -18,12 +18,15 @@ def _expand(req):
 def put_group(backend, req, sub, group, name):
     api_version(req)
     res, created, op = capacity.put_group(backend, _group_id(sub, group, name), req.json)
-    return lro(req, backend, sub, op, 201 if created else 200, capacity.render_group(backend, res))
+    body = capacity.render_group(backend, res)
+    if created:  # the 201 does not show the sharing profile (wire: test_capacity_reservation_sharing_profile #0)
+        body["properties"].pop("sharingProfile", None)
+    return lro(req, backend, sub, op, 201 if created else 200, body)
 
 
 def patch_group(backend, req, sub, group, name):
-    res = capacity.patch_group(backend, _group_id(sub, group, name), req.json)
-    return capacity.render_group(backend, res)
+    res, op = capacity.patch_group(backend, _group_id(sub, group, name), req.json)
+    return lro(req, backend, sub, op, 200, capacity.render_group(backend, res))
 
 
 def get_group(backend, req, sub, group, name):
@@ -43,6 +46,9 @@ def list_groups(backend, req, sub, group=None):
     items = backend.of_type(capacity.GROUP, sub=sub, group=group)
     ids_only = req.query.get("resourceidsonly")
     if ids_only:  # the subscription list's resourceIdsOnly form carries ids, types and locations only
+        shared = capacity.shared_with(backend, sub)
+        items = {"createdinsubscription": items, "sharedwithsubscription": shared}.get(
+            ids_only.lower(), items + [g for g in shared if g not in items])
         render = lambda r: {"id": str(r.id), "type": capacity.GROUP, "location": r.body["location"]}  # noqa: E731
     else:
         render = lambda r: capacity.render_group(backend, r)  # noqa: E731

@@ -5,7 +5,7 @@ from ..server import Response, unknown_route
 from .common import api_version, lro, page
 
 ACTIONS = ("deallocate", "start", "poweroff", "restart", "reimage", "reimageall", "redeploy", "manualupgrade",
-           "delete")
+           "delete", "osrollingupgrade")
 INSTANCE_ACTIONS = ("deallocate", "start", "poweroff", "restart", "reimage", "reimageall", "redeploy")
 
 
@@ -50,6 +50,11 @@ def rolling_latest(backend, req, sub, group, name):
     return scalesets.rolling_latest(backend, scalesets.get(backend, _id(sub, group, name)))
 
 
+def cancel_rolling(backend, req, sub, group, name):
+    op = scalesets.cancel_rolling(backend, scalesets.get(backend, _id(sub, group, name)))
+    return lro(req, backend, sub, op, 202, location_header=True)
+
+
 def list_instances(backend, req, sub, group, name):
     res = scalesets.get(backend, _id(sub, group, name))
     expand, select = req.query.get("$expand"), req.query.get("$select")
@@ -85,6 +90,7 @@ def add_routes(r):
     r.add("DELETE", base + "/{name}", delete_vmss)
     r.add("GET", base + "/{name}/instanceView", instance_view)
     r.add("GET", base + "/{name}/rollingUpgrades/latest", rolling_latest)
+    r.add("POST", base + "/{name}/rollingUpgrades/cancel", cancel_rolling)
     r.add("GET", base + "/{name}/virtualMachines", list_instances)
     r.add("GET", base + "/{name}/virtualMachines/{instance}", get_instance)
     r.add("GET", base + "/{name}/virtualMachines/{instance}/instanceView", get_instance_view)
