@@ -68,12 +68,13 @@ def capacities(sim, rg, group="g"):
 
 
 def powers(sim, rg, name, flexible_members=None):
-    """Power state per member: Uniform by instance id, Flexible by VM name."""
+    """Power state per member: Uniform by instance id, Flexible by VM name ("all": every VM in the group)."""
     if flexible_members is None:
         _, views, _ = sim.az("vmss", "list-instances", "-g", rg, "-n", name, "--expand", "instanceView")
         return {i["instanceId"]: _power(i["instanceView"]) for i in views}
     _, vms, _ = sim.az("vm", "list", "-g", rg, "-d", "--query", "[].{name:name, power:powerState}")
-    return {vm["name"]: vm["power"].split()[-1] for vm in vms if vm["name"] in flexible_members}
+    return {vm["name"]: vm["power"].split()[-1] for vm in vms
+            if flexible_members == "all" or vm["name"] in flexible_members}
 
 
 def vm_group(sim, rg, vm):
