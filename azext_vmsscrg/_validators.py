@@ -1,6 +1,6 @@
 import re
 
-from azure.cli.core.azclierror import InvalidArgumentValueError
+from azure.cli.core.azclierror import ArgumentUsageError, InvalidArgumentValueError
 
 # Azure's rules for Microsoft.Compute/virtualMachineScaleSets names: 1-64 letters, digits, underscores,
 # periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore
@@ -28,6 +28,13 @@ def validate_detach(namespace):
     """Everything detach can check before a request (a command validator replaces the argument ones)."""
     validate_vmss_name(namespace)
     _validate_numbers(namespace)
+    zero = namespace.strategy == 'zero-capacity'
+    if namespace.force and not zero:
+        raise ArgumentUsageError('--force applies only with --strategy zero-capacity.',
+                                 recommendation='Drop --force, or add --strategy zero-capacity.')
+    if namespace.leave_deallocated and zero:
+        raise ArgumentUsageError('--leave-deallocated does not apply with --strategy zero-capacity, which '
+                                 'deallocates nothing.', recommendation='Drop --leave-deallocated.')
 
 
 def validate_attach(cmd, namespace):

@@ -54,8 +54,8 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
 
 
 def _get_scale_set(client, resource_group_name, vm_scale_set_name):
-    from azure.core.exceptions import ResourceNotFoundError as SdkResourceNotFoundError
-    from azure.cli.core.azclierror import ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError as SdkResourceNotFoundError
+    from azure.cli.core.azclierror import ForbiddenError, ResourceNotFoundError
     try:
         return client.virtual_machine_scale_sets.get(resource_group_name, vm_scale_set_name)
     except SdkResourceNotFoundError as ex:
@@ -68,6 +68,13 @@ def _get_scale_set(client, resource_group_name, vm_scale_set_name):
             "Scale set '{}' was not found in resource group '{}'.".format(vm_scale_set_name, resource_group_name),
             recommendation="Check --name: 'az vmss list -g {} -o table' lists the scale sets there.".format(
                 resource_group_name)) from ex
+    except HttpResponseError as ex:
+        if ex.status_code in (401, 403):
+            raise ForbiddenError("Cannot read scale set '{}' in resource group '{}': {}".format(
+                vm_scale_set_name, resource_group_name, ex.error.message if ex.error else ex),
+                recommendation='Check --resource-group, --name or --subscription, and your access to the '
+                               'scale set.') from ex
+        raise
 
 
 def _scale_set(vmss, resource_group_name):
@@ -89,7 +96,8 @@ def _scale_set(vmss, resource_group_name):
         single_placement_group=vmss.single_placement_group,
         fault_domain_count=vmss.platform_fault_domain_count,
         spot=bool(profile and (profile.priority or '').lower() == 'spot'),
-        etag=vmss.etag)
+        etag=vmss.etag,
+        provisioning_state=vmss.provisioning_state)
 
 
 def _flexible_members(client, resource_group_name, vmss_id):

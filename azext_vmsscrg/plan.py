@@ -28,6 +28,7 @@ STRATEGIES = (DEALLOCATE_STRATEGY, ZERO_CAPACITY_STRATEGY)
 DEFAULT_MAX_UNAVAILABLE = 20  # percent, like the rolling upgrade policy's maxBatchInstancePercent default
 NOT_ALLOCATED = ('deallocated', 'deallocating')
 RESTARTED = ('running', 'starting')
+TRANSITIONAL = ('starting', 'stopping', 'deallocating')
 
 DETACH_DOC = 'remove-vmss-from-capacity-reservation-group.md'
 FLEX_DOC = 'associate-flexible-vmss-to-capacity-reservation-group.md'
@@ -97,6 +98,7 @@ def allocated(instance):
 
 def make_plan(snapshot, intent):
     _check_intent(intent)
+    _check_settled(snapshot)
     unknown = [i.name for i in snapshot.instances if not i.group_known]
     if unknown:
         raise UnclassifiedUserFault(
@@ -107,6 +109,20 @@ def make_plan(snapshot, intent):
     if intent.action == 'detach':
         return _detach(snapshot, intent)
     return _attach(snapshot, intent)
+
+
+def _check_settled(snapshot):
+    """Refuse while another operation is running on the scale set or a member is changing power state."""
+    scale_set = snapshot.scale_set
+    state = scale_set.provisioning_state
+    busy = [i.name for i in snapshot.instances if i.power_state in TRANSITIONAL]
+    if (state and state.lower() != 'succeeded') or busy:
+        doing = "is in provisioning state '{}'".format(state) if state and state.lower() != 'succeeded' else \
+            'has members changing power state ({})'.format(', '.join(busy[:5]))
+        raise ValidationError(
+            "Scale set '{}' {}: another operation is running on it.".format(scale_set.name, doing),
+            recommendation='Wait for it to finish (az vmss wait -g {} -n {} --updated), then run this command '
+                           'again.'.format(scale_set.resource_group, scale_set.name))
 
 
 def _check_intent(intent):
@@ -244,7 +260,11 @@ def _validate_attach(snapshot, group):
     if group.zones and not zones:
         raise ValidationError("Group '{}' is zonal ({}) and the scale set is regional: a regional scale set needs a "
                               "regional group (rule A8).".format(name, ', '.join(group.zones)), recommendation=fix)
-    if zones - set(group.zones) and group.zones:
+    if zones and not group.zones:
+        raise ValidationError("Group '{}' is regional and the scale set is zonal ({}): a regional group serves only "
+                              "VMs deployed without a zone (rule A8, doc R5).".format(name, ', '.join(sorted(zones))),
+                              recommendation=fix)
+    if zones - set(group.zones):
         raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {} (rule A8).".format(
             name, ', '.join(group.zones), ', '.join(sorted(zones))), recommendation=fix)
     if scale_set.orchestration_mode != FLEXIBLE and scale_set.single_placement_group:

@@ -85,6 +85,7 @@ class ScaleSet:
     fault_domain_count: Optional[int] = None
     spot: bool = False
     etag: Optional[str] = None
+    provisioning_state: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,7 @@ def test_already_attached_is_a_noop():
     ({'location': 'westus'}, {}, 'same region'),
     ({}, {'zones': ('1',)}, 'regional scale set needs a regional group'),
     ({'zones': ('1', '2')}, {'zones': ('1',)}, 'covers zones'),
+    ({'zones': ('1',)}, {}, 'regional and the scale set is zonal'),
     ({'spg': True}, {}, 'singlePlacementGroup'),
     ({'spot': True}, {}, 'Spot'),
     ({'fd': 5}, {}, 'fault domains'),

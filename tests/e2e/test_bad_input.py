@@ -1,0 +1,119 @@
+"""Bad input: each case exits non-zero with an Azure CLI error class and a message that names what to fix,
+and the simulator's request log shows that nothing was written."""
+import subprocess
+
+import pytest
+
+from conftest import AZ, Sim
+from armsim import lifecycle
+from landscapes import crg, seed, uniform, writes
+
+RG = "bad-rg"
+FOREIGN = "/subscriptions/00000000-0000-0000-0000-0000000000ff/resourceGroups/x/providers/Microsoft.Compute/" \
+          "capacityReservationGroups/theirs"
+
+
+@pytest.fixture(scope="module")
+def sim(az_sim):
+    seed(az_sim, RG, [crg(), crg("regional", zones=())], [uniform(name="u", group=None),
+                                                         uniform(name="reg", zones=(), group=None)])
+    az_sim.seed({"resourceGroups": [{"name": "bad-west", "location": "westus",
+                                     "capacityReservationGroups": [crg("west")]}]})
+    return az_sim
+
+
+def group_id(sim, rg, name, kind="capacityReservationGroups"):
+    return "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/{}/{}".format(sim.sub, rg, kind, name)
+
+
+# (args after `az vmss capacity-reservation`, error class shown by --debug or None for parser errors, text)
+CASES = [
+    (["detach", "-g", RG, "-n", "bad name!"], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "a" * 65], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "../../etc/passwd"], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "u;rm -rf /"], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "u%2F..%2Fv"], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "-u"], None, "--name"),
+    (["status", "-g", RG, "-n", "$(whoami)"], "InvalidArgumentValueError", "--name"),
+    (["detach", "-g", RG, "-n", "u", "--strategy", "delete"], None, "--strategy"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "0"], "InvalidArgumentValueError", "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "101"], "InvalidArgumentValueError", "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "-5"], "InvalidArgumentValueError", "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "abc"], None, "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "2.5"], None, "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--concurrency", "0"], "InvalidArgumentValueError", "--concurrency"),
+    (["detach", "-g", RG, "-n", "u", "--concurrency", "1000"], "InvalidArgumentValueError", "--concurrency"),
+    (["detach", "-g", RG, "-n", "u", "--force"], "ArgumentUsageError", "--force"),
+    (["detach", "-g", RG, "-n", "u", "--strategy", "zero-capacity", "--leave-deallocated"], "ArgumentUsageError",
+     "--leave-deallocated"),
+    (["detach", "-g", RG], None, "--name"),
+    (["detach", "-n", "u"], None, "--resource-group"),
+    (["detach", "-g", RG, "-n", "u", "--bogus"], None, "--bogus"),
+    (["detach", "-g", "no-such-rg", "-n", "u", "--yes"], "ResourceNotFoundError", "no-such-rg"),
+    (["detach", "-g", RG, "-n", "missing", "--yes"], "ResourceNotFoundError", "missing"),
+    (["detach", "-g", RG, "-n", "u"], None, "--yes"),  # no terminal and no --yes (the plan is not empty? see sim)
+    (["attach", "-g", RG, "-n", "u"], None, "--capacity-reservation-group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "bad name!"], "InvalidArgumentValueError", "--capacity-reservation"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "'; DROP TABLE groups; --"], "InvalidArgumentValueError",
+     "--capacity-reservation-group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", ""], "InvalidArgumentValueError", "--capacity-reservation-group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "/subscriptions/x"], "InvalidArgumentValueError",
+     "--capacity-reservation-group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{vm_id}"], "InvalidArgumentValueError",
+     "not the id of a capacity reservation group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{reservation_id}"], "InvalidArgumentValueError",
+     "not the id of a capacity reservation group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "missing", "--yes"], "ResourceNotFoundError", "missing"),
+    (["attach", "-g", RG, "-n", "u", "--crg", FOREIGN, "--yes"], "UnclassifiedUserFault", "theirs"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{west_id}", "--yes"], "ValidationError", "same region"),
+    (["attach", "-g", RG, "-n", "reg", "--crg", "g", "--yes"], "ValidationError", "regional"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "regional", "--yes"], "ValidationError", "regional"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "g", "--max-unavailable", "x"], None, "--max-unavailable"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "g", "--strategy", "zero-capacity"], None, "--strategy"),
+]
+
+
+@pytest.mark.parametrize("args, error_class, text", CASES, ids=[" ".join(c[0])[:60] for c in CASES])
+def test_bad_input_is_refused_before_any_write(sim, args, error_class, text):
+    args = [a.format(vm_id=group_id(sim, RG, "u", "virtualMachines"),
+                     reservation_id=group_id(sim, RG, "g") + "/capacityReservations/r1",
+                     west_id=group_id(sim, "bad-west", "west")) for a in args]
+    if args[:1] == ["detach"] and "--yes" not in args and "-n" in args and args[args.index("-n") + 1] == "u":
+        # make sure a plan exists, so the missing --yes is what stops it
+        sim.az("vmss", "update", "-g", RG, "-n", "u", "--capacity-reservation-group", "g")
+    mark = sim.mark()
+    code, _, err = sim.az("vmss", "capacity-reservation", *args, "--debug", expect=None)
+    message = "\n".join(line for line in err.splitlines() if line.startswith("ERROR") or "ERROR:" in line or
+                        text in line)
+    assert code != 0, err[-2000:]
+    assert text in err, message or err[-2000:]
+    if error_class:
+        assert error_class in err, message
+    assert writes(sim, mark, RG) == [] and writes(sim, mark, "bad-west") == []
+
+
+@pytest.fixture(scope="module")
+def slow_sim(tmp_path_factory):
+    directory = str(tmp_path_factory.mktemp("armsim-busy"))
+    lifecycle.up(directory, lro_seconds=3)
+    try:
+        yield Sim(directory)
+    finally:
+        lifecycle.down(directory)
+
+
+@pytest.mark.parametrize("busy", ["model update running", "instances deallocating"])
+def test_operation_running_on_the_scale_set_is_refused(slow_sim, busy):
+    rg = "busy-" + busy.split()[0]
+    seed(slow_sim, rg, [crg()], [uniform(capacity=2)])
+    if busy == "model update running":
+        slow_sim.az("vmss", "update", "-g", rg, "-n", "u", "--set", "tags.busy=yes", "--no-wait")
+    else:
+        subprocess.run([AZ, "vmss", "deallocate", "-g", rg, "-n", "u", "--no-wait"], env=slow_sim.env(),
+                       check=True, capture_output=True)
+    mark = slow_sim.mark()
+    code, _, err = slow_sim.az("vmss", "capacity-reservation", "detach", "-g", rg, "-n", "u", "--yes", "--debug",
+                               expect=None)
+    assert code != 0 and "another operation is running" in err and "az vmss wait" in err
+    assert "ValidationError" in err
+    assert writes(slow_sim, mark, rg) == []
