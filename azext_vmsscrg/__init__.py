@@ -1,6 +1,6 @@
 from azure.cli.core import AzCommandsLoader
 
-from azext_vmsscrg._help import helps  # pylint: disable=unused-import
+from azext_vmsscrg._help import helps  # noqa: F401  pylint: disable=unused-import
 
 
 class VmssCapacityReservationCommandsLoader(AzCommandsLoader):

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from knack.log import get_logger
 
 from . import plan as p
-from .snapshot import normalize_id, same_id
+from .snapshot import same_id
 
 logger = get_logger(__name__)
 
@@ -99,12 +99,13 @@ class Executor:
             vm = self.members[key]
             rg = _parse(vm.id)['resource_group']
             body = _bytes({'properties': {'capacityReservation': {'capacityReservationGroup': {'id': step.group}}}})
-            result = self._retry(step, lambda: self.client.virtual_machines.begin_update(rg, vm.name, body()).result())
+            result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
+                rg, vm.name, body()).result())
             now = result.capacity_reservation.capacity_reservation_group.id if (
                 result.capacity_reservation and result.capacity_reservation.capacity_reservation_group) else None
             if not same_id(now, step.group):
-                raise StepFailed(step, 'VM {} reports group {} after it was set to {}.'.format(vm.name, now,
-                                                                                              step.group))
+                raise StepFailed(step, 'VM {} reports group {} after it was set to {}.'.format(
+                    vm.name, now, step.group))
         self._each(step, one)
 
     def _deallocate(self, step):
@@ -253,5 +254,6 @@ def _parse(resource_id):
 
 
 def _parse_reservation(reservation_id):
-    parts = normalize_id(reservation_id) and reservation_id.strip('/').split('/')
-    return parts[3], parts[7], parts[9]
+    """(resource group, group name, reservation name) of a capacity reservation id."""
+    parts = _parse(reservation_id)
+    return parts['resource_group'], parts['name'], parts['child_name_1']

@@ -165,8 +165,8 @@ def _refuse_ephemeral(snapshot, to_deallocate):
     ephemeral = ephemeral or any(i.ephemeral_os_disk for i in to_deallocate)
     if ephemeral:
         raise ValidationError(
-            "Scale set '{}' uses an ephemeral OS disk, and Azure cannot deallocate instances with one (rule A9).".format(
-                snapshot.scale_set.name),
+            "Scale set '{}' uses an ephemeral OS disk, and Azure cannot deallocate instances with one "
+            "(rule A9).".format(snapshot.scale_set.name),
             recommendation="Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves "
                            "the instances while they keep running.")
 

@@ -15,8 +15,8 @@ FOREIGN = "/subscriptions/00000000-0000-0000-0000-0000000000ff/resourceGroups/x/
 
 @pytest.fixture(scope="module")
 def sim(az_sim):
-    seed(az_sim, RG, [crg(), crg("regional", zones=())], [uniform(name="u", group=None),
-                                                         uniform(name="reg", zones=(), group=None)])
+    scale_sets = [uniform(name="u", group=None), uniform(name="reg", zones=(), group=None)]
+    seed(az_sim, RG, [crg(), crg("regional", zones=())], scale_sets)
     az_sim.seed({"resourceGroups": [{"name": "bad-west", "location": "westus",
                                      "capacityReservationGroups": [crg("west")]}]})
     return az_sim

@@ -33,8 +33,8 @@ def test_regional_uniform(az_sim):
 
 def test_flexible_without_profile_mixed_power(az_sim):
     names = ["fx-{}".format(n) for n in range(6)]
-    members = [member(n, power=p) for n, p in zip(names, ["running", "deallocated", "stopped", "running",
-                                                           "running", "deallocated"])]
+    power = ["running", "deallocated", "stopped", "running", "running", "deallocated"]
+    members = [member(n, power=p) for n, p in zip(names, power)]
     seed(az_sim, "dt-fx", [crg()], [flexible(members=members)])
     _, result, _ = move(az_sim, "detach", "dt-fx", "f", "--max-unavailable", "34", "--yes")
     assert result["status"]["state"] == "detached"
@@ -75,8 +75,8 @@ def test_partially_detached_is_finished(az_sim):
 
 
 def test_shared_group_zero_capacity_refused_then_forced(az_sim):
-    seed(az_sim, "dt-shared", [crg()], [uniform()], vms=[{"name": "other", "zone": "1",
-                                                           "capacityReservationGroup": "g"}])
+    other = {"name": "other", "zone": "1", "capacityReservationGroup": "g"}
+    seed(az_sim, "dt-shared", [crg()], [uniform()], vms=[other])
     mark = az_sim.mark()
     code, _, err = move(az_sim, "detach", "dt-shared", "u", "--strategy", "zero-capacity", "--yes", expect=None)
     assert code != 0 and "other" in err and "--force" in err

@@ -26,8 +26,7 @@ def reservation(group=A, zone=None, capacity=10, allocated=0, fd=3):
 
 
 def group(gid=A, zones=(), capacity=10, associated=(), location='eastus', allocated=0):
-    res = tuple(reservation(gid, z, capacity, allocated) for z in zones) or (reservation(gid, None, capacity,
-                                                                                       allocated),)
+    res = tuple(reservation(gid, z, capacity, allocated) for z in zones or (None,))
     return Group(id=gid, associated_ids=tuple(associated), reservations=res, location=location, zones=tuple(zones))
 
 
@@ -153,8 +152,8 @@ def test_partially_detached_uniform_finishes_the_job():
 
 
 def test_interrupted_run_starts_again_what_the_journal_recorded():
-    s = snap(scale_set(model=None), [instance(0, group_id=None, power='deallocated'),
-                                      instance(1, group_id=None, power='deallocated')], group())
+    stopped = [instance(n, group_id=None, power='deallocated') for n in (0, 1)]
+    s = snap(scale_set(model=None), stopped, group())
     plan = detach(s, restore=frozenset({'0'}))
     # nothing left to detach, but the instance that was running before the first run is started again
     assert actions(plan) == [p.START] and plan.steps[0].targets == ('0',)
