@@ -13,7 +13,7 @@ export AZURE_CORE_COLLECT_TELEMETRY := 0
 BUILD_AZ := AZURE_CONFIG_DIR=$(CURDIR)/$(VENV)/azure $(BIN)/az
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: demo test venv wheel extension clean
+.PHONY: demo test record venv wheel extension clean
 
 demo: extension
 	@$(BIN)/python -m armsim down --dir $(DEMO) >/dev/null
@@ -54,3 +54,14 @@ $(AZURE_EXTENSION_DIR)/.done: $(WHEEL)
 clean:
 	-$(BIN)/python -m armsim down --dir $(DEMO) >/dev/null 2>&1
 	rm -rf $(VENV) dist build *.egg-info $(DEMO)
+
+# Re-record tests/scenario/recordings against a fresh armsim (any free port), check that the cassettes hold
+# nothing of it, then replay them offline. Against real Azure: see README.md, "Recorded scenario tests".
+record: extension
+	@D=$$(mktemp -d); trap '$(BIN)/python -m armsim down --dir "'"$$D"'" >/dev/null; rm -rf "'"$$D"'"' EXIT; \
+	set -e; $(BIN)/python -m armsim up --dir "$$D"; \
+	rm -f tests/scenario/recordings/*.yaml; \
+	( source "$$D/env"; AZURE_TEST_RUN_LIVE=True $(PYTEST) tests/scenario -q; \
+	  $(PYTEST) tests/scenario/test_scenario_cassettes.py -q ); \
+	echo "Recorded; replaying offline:"; \
+	$(PYTEST) tests/scenario -q
