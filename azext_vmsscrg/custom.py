@@ -27,17 +27,18 @@ def show_status(cmd, client, resource_group_name, vm_scale_set_name):
 def detach(cmd, client, resource_group_name, vm_scale_set_name, strategy=DEALLOCATE_STRATEGY,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            force=False, dry_run=False, yes=False):
-    intent = Intent('detach', strategy=strategy, leave_deallocated=leave_deallocated,
-                    max_unavailable=max_unavailable, force=force)
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes)
+    # str()/int(): the CLI passes defaults as marked subclasses, which would serialise as {"isDefault": true}
+    intent = Intent('detach', strategy=str(strategy), leave_deallocated=bool(leave_deallocated),
+                    max_unavailable=int(max_unavailable), force=bool(force))
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, int(concurrency), dry_run, yes)
 
 
 def attach(cmd, client, resource_group_name, vm_scale_set_name, capacity_reservation_group,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            dry_run=False, yes=False):
-    intent = Intent('attach', group_id=capacity_reservation_group, leave_deallocated=leave_deallocated,
-                    max_unavailable=max_unavailable)
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes)
+    intent = Intent('attach', group_id=capacity_reservation_group, leave_deallocated=bool(leave_deallocated),
+                    max_unavailable=int(max_unavailable))
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, int(concurrency), dry_run, yes)
 
 
 def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_id=None):

@@ -50,6 +50,7 @@ def test_flexible_without_profile_mixed_power(az_sim):
 def test_flexible_with_profile(az_sim):
     seed(az_sim, "dt-fp", [crg()], [flexible(profile=True, capacity=3)])
     _, result, _ = move(az_sim, "detach", "dt-fp", "f", "--yes")
+    assert result["strategy"] == "deallocate"  # the default, as a value
     assert model_group(az_sim, "dt-fp", "f") is None and associated(az_sim, "dt-fp") == []
     assert result["status"]["summary"]["instances"] == 3
     assert {i["powerState"] for i in result["status"]["instances"]} == {"running"}
