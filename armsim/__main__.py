@@ -17,6 +17,12 @@ def main(argv=None):
         p.add_argument("--lro-seconds", type=float, help="duration of long-running operations (0: synchronous)")
         p.add_argument("--page-size", type=int, help="items per page of list responses (default 100)")
         p.add_argument("--state-file", help="keep resources in this JSON file across restarts")
+        p.add_argument("--consistency-seconds", type=float,
+                       help="rule C5: association lists lag a change by this long (default 0)")
+        p.add_argument("--pause-scale", type=float,
+                       help="rule A6: factor on rolling upgrades' pauses between batches (default 1; 0.01 in tests)")
+        p.add_argument("--rule", action="append", default=[], metavar="ID=opposite",
+                       help="the opposite reading of a decision rule (repeatable; see GET /simulator/rules)")
 
     p = sub.add_parser("up", help="start in the background and prepare DIR/azure and DIR/env for stock az")
     p.add_argument("--dir", required=True)
@@ -35,7 +41,9 @@ def main(argv=None):
 
     try:
         if args.command == "up":
-            port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port)
+            port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port,
+                                consistency_seconds=args.consistency_seconds, pause_scale=args.pause_scale,
+                                rule_overrides=args.rule)
             print("armsim listening on https://127.0.0.1:{}/ ; run: source {}".format(
                 port, os.path.join(os.path.abspath(args.dir), lifecycle.ENV)))
         elif args.command == "down":
@@ -56,17 +64,25 @@ def serve(args):
     from .app import build
     from .backend import Options
     from .server import serve as run_server
-    from . import tls
+    from . import rules, tls
     logging.basicConfig(level=logging.INFO, format="%(asctime)s armsim %(levelname)s %(message)s")
+    try:
+        overrides = rules.parse_overrides(args.rule)
+    except rules.RuleOptionError as e:
+        raise lifecycle.LifecycleError(str(e)) from e
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
     config = lifecycle.write_config(directory, {"lro_seconds": args.lro_seconds, "page_size": args.page_size,
-                                                "state_file": args.state_file})
+                                                "state_file": args.state_file,
+                                                "consistency_seconds": args.consistency_seconds,
+                                                "pause_scale": args.pause_scale})
     cert, key, _ = tls.ensure_certificate(directory)
     opts = Options(lro_seconds=config.get("lro_seconds") or 0, page_size=config.get("page_size") or 100,
                    state_file=config.get("state_file"), subscription_id=config["subscription_id"],
                    tenant_id=config["tenant_id"], client_id=config["client_id"],
-                   client_secret=config["client_secret"])
+                   client_secret=config["client_secret"], rule_overrides=overrides,
+                   consistency_seconds=config.get("consistency_seconds") or 0,
+                   pause_scale=_given(config.get("pause_scale"), 1.0))
     app = build(opts, log_path=os.path.join(directory, lifecycle.REQUESTS))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -75,8 +91,10 @@ def serve(args):
         with open(tmp, "w") as f:
             f.write(str(port))
         os.replace(tmp, os.path.join(directory, lifecycle.PORT))
-        logging.info("listening on https://127.0.0.1:%s/ (lro %ss, page size %s, state %s)", port,
-                     opts.lro_seconds, opts.page_size, opts.state_file or "in memory")
+        logging.info("listening on https://127.0.0.1:%s/ (lro %ss, page size %s, state %s, consistency %ss, "
+                     "pause scale %s, rules %s)", port, opts.lro_seconds, opts.page_size,
+                     opts.state_file or "in memory", opts.consistency_seconds, opts.pause_scale,
+                     opts.rule_overrides or "default readings")
 
     try:
         run_server(app, "127.0.0.1", args.port, cert, key, ready)
@@ -88,6 +106,10 @@ def serve(args):
     finally:
         with app.backend.lock:
             app.backend.save()
+
+
+def _given(value, default):
+    return default if value is None else value
 
 
 if __name__ == "__main__":

@@ -44,15 +44,18 @@ class Options:
     """Simulator settings, from the command line."""
 
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
-                 tenant_id=None, client_id=None, client_secret=None, rule_overrides=None):
+                 tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
+                 pause_scale=1.0):
         self.lro_seconds = float(lro_seconds)
         self.page_size = int(page_size)
+        self.consistency_seconds = float(consistency_seconds)  # rule C5
+        self.pause_scale = float(pause_scale)  # rule A6: rolling upgrades' pauses between batches are scaled by it
         self.state_file = state_file
         self.subscription_id = subscription_id or "7f1f2c3d-0000-4000-8000-00000000a11c"
         self.tenant_id = tenant_id or "72f988bf-0000-4000-8000-0000000a2051"
         self.client_id = client_id or "0a5e1b2c-0000-4000-8000-0000000c11e7"
         self.client_secret = client_secret or "armsim-local-secret"
-        self.rule_overrides = dict(rule_overrides or {})
+        self.rule_overrides = dict(rule_overrides or {})  # {rule id: "opposite"} (rules.parse_overrides)
 
 
 class Resource:

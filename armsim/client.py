@@ -74,5 +74,14 @@ class Client:
                 data = self.request("GET", path)
         return data
 
+    def list(self, path):
+        """Every item of a list, following nextLink (W7)."""
+        items, page = [], self.request("GET", path)
+        while True:
+            items += page["value"]
+            if not page.get("nextLink"):
+                return items
+            page = self.request("GET", page["nextLink"])
+
     def requests_since(self, seq=0):
         return self.call("GET", "/simulator/requests?since={}".format(seq), auth=False)[2]

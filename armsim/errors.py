@@ -85,6 +85,10 @@ class CannotDeleteResource(ArmError):
     status, code = 409, "CannotDeleteResource"
 
 
+class PreconditionFailed(ArmError):
+    status, code = 412, "PreconditionFailed"
+
+
 class InternalServerError(ArmError):
     status, code = 500, "InternalServerError"
 

@@ -63,21 +63,32 @@ def running_pid(directory):
         return None
 
 
-def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30):
+def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30, consistency_seconds=None,
+       pause_scale=None, rule_overrides=()):
+    """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings)."""
+    from . import rules
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
+    try:
+        rules.parse_overrides(rule_overrides)
+    except rules.RuleOptionError as e:
+        raise LifecycleError(str(e)) from e
     az = find_az()
     if running_pid(directory):
         raise LifecycleError("armsim: already running for {} (pid {}). Run 'python -m armsim down --dir {}' "
                              "first.".format(directory, running_pid(directory), directory))
     config = write_config(directory, {"lro_seconds": lro_seconds, "page_size": page_size,
-                                      "state_file": os.path.abspath(state_file) if state_file else None})
+                                      "state_file": os.path.abspath(state_file) if state_file else None,
+                                      "consistency_seconds": consistency_seconds, "pause_scale": pause_scale})
     _, _, bundle = tls.ensure_certificate(directory)
     port_file = os.path.join(directory, PORT)
     if os.path.exists(port_file):
         os.remove(port_file)
     with open(os.path.join(directory, LOG), "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "armsim", "serve", "--dir", directory, "--port", str(port)],
+        command = [sys.executable, "-m", "armsim", "serve", "--dir", directory, "--port", str(port)]
+        for item in rule_overrides or ():
+            command += ["--rule", item]
+        proc = subprocess.Popen(command,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=os.path.dirname(os.path.dirname(__file__)))
     deadline = time.time() + timeout
@@ -116,8 +127,8 @@ def _configure_az(az, directory, port, bundle, config):
         done = subprocess.run([az] + args, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode != 0:
             shown = " ".join(a if not a.startswith("--password=") else "--password=***" for a in args)
-            raise LifecycleError("armsim: 'az {}' failed ({}):\n{}".format(shown, done.returncode,
-                                                                          done.stderr.strip()))
+            raise LifecycleError("armsim: 'az {}' failed ({}):\n{}".format(
+                shown, done.returncode, done.stderr.strip()))
     lines = ["# armsim at {}: source this file to point az at the simulator".format(endpoint),
              "export AZURE_CONFIG_DIR={}".format(azure_dir), "export REQUESTS_CA_BUNDLE={}".format(bundle),
              "export ARMSIM_URL={}".format(endpoint.rstrip("/")), "export ARMSIM_DIR={}".format(directory),

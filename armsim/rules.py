@@ -1,42 +1,162 @@
-"""The rule table: every behaviour armsim enforces, with its provenance (doc / wire / decision).
+"""The rule table: every behaviour armsim enforces, its provenance (doc / wire / decision), and where it is checked.
 
-Ids and texts follow ../shared/reference/simulator-rules.md. Errors name the rule that fired
-("(armsim rule A3)"). `GET /simulator/rules` lists this table.
+Ids and texts follow ../shared/reference/simulator-rules.md. A refusal names the rule that fired ("(armsim rule
+A3)"). `GET /simulator/rules` lists this table. `check` names the one function (under armsim/) that enforces a
+rule. A decision rule where Azure's behaviour is unknown has two readings; `--rule ID=opposite` selects the second.
 """
+import importlib
 from collections import namedtuple
 
-Rule = namedtuple("Rule", "id provenance text")
+Rule = namedtuple("Rule", "id provenance text check readings")
+Rule.__new__.__defaults__ = (None,)
+
+DEFAULT, OPPOSITE = "default", "opposite"
 
 RULES = [
-    Rule("W1", "decision", "HTTPS only, on 127.0.0.1, with a generated certificate trusted through REQUESTS_CA_BUNDLE"),
-    Rule("W2", "wire", "GET /metadata/endpoints returns cloud metadata for az cloud register"),
-    Rule("W3", "decision", "OIDC discovery and a client-credentials token endpoint for az login --service-principal"),
-    Rule("W4", "decision", "Any api-version is accepted; responses use the 2024-11-01 shapes"),
-    Rule("W5", "wire", "Ids are compared case-insensitively"),
+    Rule("W1", "decision", "HTTPS only, on 127.0.0.1, with a generated certificate trusted through REQUESTS_CA_BUNDLE",
+         "tls.ensure_certificate"),
+    Rule("W2", "wire", "GET /metadata/endpoints returns cloud metadata for az cloud register",
+         "responses.identity.metadata"),
+    Rule("W3", "decision", "OIDC discovery and a client-credentials token endpoint for az login --service-principal",
+         "auth.check"),
+    Rule("W4", "decision", "Any api-version is accepted; responses use the 2024-11-01 shapes",
+         "responses.common.api_version"),
+    Rule("W5", "wire", "Ids are compared case-insensitively", "ids.same_id"),
     Rule("W6", "wire", "Writes that take time answer 200/201/202 with Azure-AsyncOperation (POST/DELETE also "
-                       "Location); the operation reports InProgress then Succeeded/Failed"),
-    Rule("W7", "wire", "Lists return nextLink past the page size"),
+                       "Location); the operation reports InProgress then Succeeded/Failed", "responses.common.lro"),
+    Rule("W7", "wire", "Lists return nextLink past the page size", "responses.common.page"),
     Rule("W8", "wire", "$filter='virtualMachineScaleSet/id' eq '{id}' on the VM list returns a Flexible scale "
-                       "set's members"),
-    Rule("W9", "wire", "Scale-set actions take an optional {instanceIds}; none, or '*', means every instance"),
+                       "set's members", "models.vms.list_vms"),
+    Rule("W9", "wire", "Scale-set actions take an optional {instanceIds}; none, or '*', means every instance",
+         "models.scalesets.targets"),
     Rule("W10", "decision", "With --lro-seconds 0 writes complete synchronously (200/201, no async headers); "
                             "otherwise in-progress answers carry Retry-After (whole seconds, at least 1) so that "
-                            "clients poll at the operation's pace"),
+                            "clients poll at the operation's pace", "responses.common.retry_after"),
+    Rule("W11", "doc", "A request for anything in a resource group that does not exist answers 404 "
+                       "ResourceGroupNotFound (\"Resource group 'x' could not be found.\"), as ARM does",
+         "models.common.require_group"),
+    Rule("W12", "doc", "PUT/PATCH of a VM or scale set honours If-Match (412 PreconditionFailed when the etag "
+                       "differs) and If-None-Match: * (412 when it exists)", "models.common.check_etag"),
+
     Rule("A1", "doc/wire", "capacityReservationGroup {} or {id: null} clears an association; capacityReservation "
-                           "null or capacityReservationGroup null change nothing; id '' is 400 "
-                           "LinkedInvalidPropertyId"),
+                           "null, capacityReservationGroup null, or either missing change nothing; id '' is 400 "
+                           "LinkedInvalidPropertyId", "models.common.requested_association"),
+    Rule("A2", "doc", "A deallocated VM (standalone or Flexible member) or Uniform instance may be attached, "
+                      "detached or switched freely", "models.associations.check_move"),
+    Rule("A3", "doc", "An allocated regional VM cannot be attached or switched: 409 OperationNotAllowed; an "
+                      "allocated zonal VM may be attached in place (none to A)", "models.associations.check_move"),
+    Rule("A3s", "decision", "An allocated zonal VM switching groups (A to B) in place",
+         "models.associations.check_move",
+         {DEFAULT: "refused: 409 OperationNotAllowed (like a scale set, doc R14)",
+          OPPOSITE: "allowed when A4 allows it to leave A (its reservation in A has capacity 0)"}),
+    Rule("A4", "doc", "An allocated VM may be detached only when the reservation it consumes has capacity 0; "
+                      "otherwise 409 OperationNotAllowed", "models.associations.check_move"),
+    Rule("A5", "doc", "A Uniform scale set's model association may change when no instance is allocated; with "
+                      "allocated instances only attach (none to A) of a zonal scale set, and detach (A to none) "
+                      "when every reservation of A matching its size has capacity 0; otherwise 409 "
+                      "OperationNotAllowed", "models.associations.check_model_change"),
+    Rule("A5s", "decision", "A Uniform scale set with allocated instances switching groups (A to B)",
+         "models.associations.check_model_change",
+         {DEFAULT: "refused: 409 OperationNotAllowed (doc R14 for zonal sets; never in place)",
+          OPPOSITE: "a zonal scale set may switch in place when A5 allows it to leave A (every reservation of A "
+                    "matching its size has capacity 0)"}),
+    Rule("A5i", "decision", "Where A5 is enforced for a Uniform scale set with allocated instances",
+         "models.associations.check_model_change",
+         {DEFAULT: "on the model: the scale-set PUT is refused with 409 OperationNotAllowed",
+          OPPOSITE: "on the instances: the model change is accepted, and A2-A5s are checked per instance when "
+                    "the model is applied (Automatic and Rolling leave a refused instance on its old model and "
+                    "count it failed; manualupgrade answers 409)"}),
+    Rule("A6", "doc", "After a Uniform model change existing instances follow the upgrade policy: Automatic all at "
+                      "once; Rolling in batches of maxBatchInstancePercent with pauseTimeBetweenBatches (times "
+                      "--pause-scale), visible at rollingUpgrades/latest; Manual nothing until POST manualupgrade "
+                      "{instanceIds}. latestModelApplied is false until then, and start does not apply a newer "
+                      "model (modify-a-vmss.md)", "models.scalesets.follow_policy"),
+    Rule("A7", "doc/decision", "A Flexible scale set's profile may change at any time and governs VMs created "
+                               "afterwards (doc R17); whether it also changes existing members is not documented",
+         "models.scalesets.follow_policy",
+         {DEFAULT: "existing members change only through their own VM API",
+          OPPOSITE: "with upgrade policy Automatic or Rolling, a profile association change is also applied to "
+                    "existing members at once, each subject to A2-A4 (a refused member keeps its association)"}),
+    Rule("A8", "doc", "Setting an association is refused with 400 InvalidParameter when the group does not exist, "
+                      "its region differs, it is zonal and the machine regional (or the reverse) or the machine's "
+                      "zones are not within the group's, no reservation in it matches the size (and each zone), "
+                      "a Uniform set has singlePlacementGroup=true, platformFaultDomainCount exceeds the "
+                      "reservation's, or the priority is Spot (the code is a decision). A group in another "
+                      "subscription (shared, doc R23) is not checked: armsim models one subscription",
+         "models.associations.check_target"),
+    Rule("A9", "doc/wire", "Deallocating a VM or instance with an ephemeral OS disk fails with 409 "
+                           "OperationNotAllowed (\"Operation 'deallocate' is not supported for VMs or VM Scale Set "
+                           "instances using an ephemeral OS disk.\")", "models.power.check_action"),
+
     Rule("C1", "doc/wire", "virtualMachinesAssociated lists every associated machine; "
                            "utilizationInfo.virtualMachinesAllocated the allocated ones; Uniform instances appear "
-                           "as .../virtualMachineScaleSets/{s}/virtualMachines/{instanceId}"),
-    Rule("C2", "doc", "Allocation is never refused because a reservation is full: the excess is overallocation"),
-    Rule("C3", "doc", "Lowering sku.capacity (to 0 too) always succeeds; only tags and sku.capacity change"),
+                           "as .../virtualMachineScaleSets/{s}/virtualMachines/{instanceId}",
+         "models.capacity.associated"),
+    Rule("C2", "doc", "Allocation is never refused because a reservation is full: the excess is overallocation",
+         "models.capacity.utilization"),
+    Rule("C3", "doc", "Lowering sku.capacity (to 0 too) always succeeds; only tags and sku.capacity change",
+         "models.capacity.change_capacity"),
     Rule("C4", "doc", "Deleting a reservation with associations is 409 OperationNotAllowed; deleting a group with "
-                      "reservations is 409 CannotDeleteResource"),
+                      "reservations (or associations) is 409 CannotDeleteResource", "models.capacity.check_deletable"),
+    Rule("C5", "doc", "Association lists (and the delete checks of C4 that read them) lag a change by "
+                      "--consistency-seconds (default 0: no lag)", "models.capacity.listed_group"),
+    Rule("C6", "doc", "A reservation is made in its group's location and in exactly one of its zones (none when the "
+                      "group is regional); a group holds one reservation per size and zone: otherwise 400 "
+                      "InvalidParameter (doc R4, R5)", "models.capacity.check_new_reservation"),
     Rule("P1", "doc", "deallocate releases the hardware, powerOff keeps it, start allocates; the instance view "
-                      "reports PowerState/running|stopped|deallocated|starting|deallocating"),
-    Rule("P2", "doc", "A started machine associated to a group consumes the matching reservation"),
+                      "reports PowerState/running|stopped|deallocated|starting|deallocating",
+         "models.power.begin_action"),
+    Rule("P2", "doc", "A started machine associated to a group consumes the matching reservation",
+         "models.capacity.utilization"),
 ]
+
+BY_ID = {r.id: r for r in RULES}
+SWITCHABLE = [r.id for r in RULES if r.readings]
+
+
+class RuleOptionError(ValueError):
+    pass
+
+
+def parse_overrides(items):
+    """{rule id: reading} from `ID=opposite` / `ID=default` strings; a clear error for anything else."""
+    out = {}
+    for item in items or []:
+        rule_id, _, reading = item.partition("=")
+        rule = BY_ID.get(rule_id.strip())
+        if rule is None or not rule.readings:
+            raise RuleOptionError("armsim: --rule {}: only these decision rules have two readings: {}".format(
+                item, ", ".join(SWITCHABLE)))
+        if reading.strip() not in (DEFAULT, OPPOSITE):
+            raise RuleOptionError("armsim: --rule {}: the reading must be '{}' or '{}'".format(
+                item, DEFAULT, OPPOSITE))
+        out[rule.id] = reading.strip()
+    return out
+
+
+def opposite(options, rule_id):
+    """True when the simulator was started with `--rule ID=opposite`."""
+    return options.rule_overrides.get(rule_id) == OPPOSITE
+
+
+def resolve(rule):
+    """The function a rule's `check` names."""
+    module, _, name = rule.check.rpartition(".")
+    return getattr(importlib.import_module("armsim." + module), name)
 
 
 def describe(options):
-    return [dict(r._asdict(), enabled=options.rule_overrides.get(r.id, True)) for r in RULES]
+    out = []
+    for r in RULES:
+        item = {"id": r.id, "provenance": r.provenance, "text": r.text, "check": r.check, "enabled": True,
+                "reading": None}
+        if r.readings:
+            item["reading"] = options.rule_overrides.get(r.id, DEFAULT)
+            item["readings"] = dict(r.readings)
+        if r.id == "C5":
+            item["enabled"] = options.consistency_seconds > 0
+            item["reading"] = "lag {}s".format(options.consistency_seconds)
+        if r.id == "A6":
+            item["reading"] = "pauses x{}".format(options.pause_scale)
+        out.append(item)
+    return out

@@ -13,12 +13,14 @@ The description (JSON, or YAML when PyYAML is available):
           - name: web
             orchestrationMode: Uniform        # or Flexible
             upgradePolicy: Manual             # Automatic | Rolling | Manual
+            maxBatchInstancePercent: 20       # Rolling only, with pause: PT0S (pauseTimeBetweenBatches)
             sku: Standard_D2s_v3
             capacity: 3
             zones: ["1"]
             capacityReservationGroup: demo-crg   # name in this resource group, or a full id
             power: {"1": deallocated}         # instance id (or "*") -> running | stopped | deallocated
             ephemeralOsDisk: false
+            singlePlacementGroup: false       # also platformFaultDomainCount (1), priority (Regular | Spot)
           - name: flex
             orchestrationMode: Flexible
             profile: false                    # no VM profile: members are VMs that name the scale set
@@ -142,7 +144,7 @@ def seed_scale_set(client, base, location, subnet, ss):
         seed_vm(client, base, location, subnet, m, scale_set=sid)
     power = ss.get("power") or {}
     if power:
-        members = client.request("GET", sid + "/virtualMachines")["value"]
+        members = client.list(sid + "/virtualMachines")
         for member in members:
             state = power.get(member["instanceId"], power.get("*"))
             if state and state != "running":
@@ -154,8 +156,8 @@ def seed_scale_set(client, base, location, subnet, ss):
 
 def seed_vm(client, base, location, subnet, vm, scale_set=None):
     vid = "{}/providers/Microsoft.Compute/virtualMachines/{}".format(base, vm["name"])
-    profile = vm_profile(vm["name"], subnet, vm.get("ephemeralOsDisk"), group_id(base, vm.get("capacityReservationGroup")),
-                         flexible=True)
+    profile = vm_profile(vm["name"], subnet, vm.get("ephemeralOsDisk"),
+                         group_id(base, vm.get("capacityReservationGroup")), flexible=True)
     props = {"hardwareProfile": {"vmSize": vm.get("sku", "Standard_D2s_v3")},
              "storageProfile": profile["storageProfile"], "networkProfile": profile["networkProfile"],
              "osProfile": dict(profile["osProfile"], computerName=vm["name"][:15])}

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import auth
 from .errors import ArmError, InternalServerError, NoRegisteredProviderFound, InvalidRequestContent
+from .ids import ResourceId
+from .models.common import require_group
 
 log = logging.getLogger("armsim")
 
@@ -124,12 +126,14 @@ class App:
 
     def dispatch(self, req):
         try:
-            handler, groups, public = self.routes.match(req.method, req.path)
-            if not public:
+            route, groups = self.routes.match(req.method, req.path)
+            if not route.public:
                 auth.check(self.backend, req)
             with self.backend.lock:
                 ran = self.backend.tick()
-                resp = handler(self.backend, req, **groups)
+                if route.in_group:
+                    require_group(self.backend, ResourceId(groups["sub"], groups["group"]))
+                resp = route.handler(self.backend, req, **groups)
                 if not isinstance(resp, Response):
                     resp = Response(200, resp)
                 if ran or req.method not in ("GET", "HEAD"):

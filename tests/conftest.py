@@ -1,4 +1,5 @@
 """Shared fixtures: simulators started for a test session, and `az` run against them."""
+import contextlib
 import json
 import os
 import subprocess
@@ -86,6 +87,16 @@ def start_serve(directory, *options):
             raise RuntimeError("armsim serve did not start; see " + log.name)
         time.sleep(0.05)
     return proc
+
+
+@contextlib.contextmanager
+def sim_up(directory, **options):
+    """A simulator started with `up` and these options (lifecycle.up's), stock az logged in; stopped after."""
+    lifecycle.up(directory, **options)
+    try:
+        yield Sim(directory)
+    finally:
+        lifecycle.down(directory)
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,32 @@
 """Capacity reservation groups and reservations, and their accounting of who consumes them (C1-C5)."""
 import copy
 
-from ..backend import event, iso
-from ..errors import (CannotDeleteResource, InvalidParameter, OperationNotAllowed, PropertyChangeNotAllowed,
-                      ResourceNotFound, not_found)
-from ..ids import ResourceId, same_id
+from ..backend import Resource, event, iso
+from ..errors import CannotDeleteResource, InvalidParameter, OperationNotAllowed, PropertyChangeNotAllowed, not_found
+from ..ids import ResourceId, norm_id, same_id
 from . import power
-from .common import bump_etag, guid, new_resource, normalize_location, require_group
+from .common import bump_etag, guid, new_resource, normalize_location
 
 GROUP = "Microsoft.Compute/capacityReservationGroups"
 RESERVATION = "Microsoft.Compute/capacityReservationGroups/capacityReservations"
 CONSUMER_TYPES = ("Microsoft.Compute/virtualMachines", "Microsoft.Compute/virtualMachineScaleSets/virtualMachines")
 
+# C4 (ARO's isReferencedByVMError / isNestedResourcesError: the codes are Azure's, the texts ours)
+RESERVATION_IN_USE_MSG = ("Capacity reservation '{name}' cannot be deleted because it is associated with {count} "
+                          "virtual machine(s), e.g. '{example}'. Remove the associations first.")
+GROUP_NESTED_MSG = ("Capacity reservation group '{name}' cannot be deleted because it still has nested resources "
+                    "(capacity reservations). Delete them first.")
+GROUP_IN_USE_MSG = "Capacity reservation group '{name}' still has associated virtual machines."
+NEGATIVE_CAPACITY_MSG = "The value of parameter 'sku.capacity' must be zero or more."  # C3
+# C6
+RESERVATION_LOCATION_MSG = "The capacity reservation must be in the location of its group ('{location}')."
+RESERVATION_ZONE_MSG = ("A capacity reservation takes exactly one zone of its group's zones {zones} (none when the "
+                        "group is regional).")
+RESERVATION_DUPLICATE_MSG = "The group already has a capacity reservation for size '{size}'{where}."
+
 
 # --- groups ----------------------------------------------------------------------------------
 def put_group(backend, rid, body):
-    require_group(backend, rid)
     existing = backend.get(rid)
     body = body or {}
     sharing = (body.get("properties") or {}).get("sharingProfile")
@@ -86,13 +97,7 @@ def delete_group(backend, rid):
     res = backend.get(rid)
     if res is None:
         return None
-    if backend.children(rid, RESERVATION):
-        raise CannotDeleteResource(
-            "Capacity reservation group '{}' cannot be deleted because it still has nested resources "
-            "(capacity reservations). Delete them first.".format(rid.name), rule="C4")
-    if associated(backend, res):
-        raise CannotDeleteResource("Capacity reservation group '{}' still has associated virtual machines."
-                                   .format(rid.name), rule="C4")
+    check_deletable(backend, res)
     return backend.begin(res.body["location"], "removed", id=str(rid))
 
 
@@ -133,7 +138,7 @@ def render_group(backend, res, instance_view=False):
     _set_list(props, "virtualMachinesAssociated", [{"id": cid} for cid, _ in associated(backend, res)])
     if instance_view:
         view = {"capacityReservations": [
-            {"name": r.id.name, "utilizationInfo": _utilization(backend, r), "statuses": _statuses(backend, r)}
+            {"name": r.id.name, "utilizationInfo": utilization(backend, r), "statuses": _statuses(backend, r)}
             for r in reservations]}
         if props.get("sharingProfile"):
             view["sharedSubscriptionIds"] = props["sharingProfile"]["subscriptionIds"]
@@ -148,24 +153,14 @@ def put_reservation(backend, rid, body):
     body = body or {}
     sku = body.get("sku") or {}
     if existing is not None:
-        _change_capacity(existing, sku.get("capacity"), body.get("tags"))
+        change_capacity(existing, sku.get("capacity"), body.get("tags"))
         op = backend.begin(existing.body["location"], "provisioned", id=str(rid))
         return existing, False, op
     if not sku.get("name") or sku.get("capacity") is None:
         raise InvalidParameter("Required parameter 'sku' (name and capacity) is missing.", target="sku")
     location = normalize_location(body.get("location") or group.body["location"])
-    if location != normalize_location(group.body["location"]):
-        raise InvalidParameter("The capacity reservation must be in the location of its group ('{}')."
-                               .format(group.body["location"]), target="location")
     zones = body.get("zones") or []
-    group_zones = group.body.get("zones") or []
-    if len(zones) > 1 or (zones and zones[0] not in group_zones) or (group_zones and not zones):
-        raise InvalidParameter("A capacity reservation takes exactly one zone of its group's zones {} "
-                               "(none when the group is regional).".format(group_zones), target="zones")
-    for other in backend.children(group.id, RESERVATION):
-        if other.body["sku"]["name"].lower() == sku["name"].lower() and (other.body.get("zones") or []) == zones:
-            raise InvalidParameter("The group already has a capacity reservation for size '{}'{}."
-                                   .format(sku["name"], " in zone " + zones[0] if zones else ""))
+    check_new_reservation(backend, group, sku["name"], location, zones)
     res = new_resource(rid, {"sku": {"name": sku["name"], "capacity": int(sku["capacity"])}}, location)
     _set_tags(res, body)
     if zones:
@@ -178,19 +173,34 @@ def put_reservation(backend, rid, body):
     return res, True, op
 
 
+def check_new_reservation(backend, group, size, location, zones):
+    """A reservation is made in its group's location, in exactly one of its zones (none in a regional group), and
+    a group holds one reservation per size and zone (C6; doc R4, R5)."""
+    if location != normalize_location(group.body["location"]):
+        raise InvalidParameter(RESERVATION_LOCATION_MSG.format(location=group.body["location"]), rule="C6",
+                               target="location")
+    group_zones = group.body.get("zones") or []
+    if len(zones) > 1 or (zones and zones[0] not in group_zones) or (group_zones and not zones):
+        raise InvalidParameter(RESERVATION_ZONE_MSG.format(zones=group_zones), rule="C6", target="zones")
+    for other in backend.children(group.id, RESERVATION):
+        if other.body["sku"]["name"].lower() == size.lower() and (other.body.get("zones") or []) == zones:
+            raise InvalidParameter(RESERVATION_DUPLICATE_MSG.format(size=size, where=" in zone " + zones[0]
+                                                                    if zones else ""), rule="C6")
+
+
 def patch_reservation(backend, rid, body):
     res = get(backend, rid)
     body = body or {}
-    _change_capacity(res, (body.get("sku") or {}).get("capacity"), body.get("tags"))
+    change_capacity(res, (body.get("sku") or {}).get("capacity"), body.get("tags"))
     return res, backend.begin(res.body["location"], "provisioned", id=str(rid))
 
 
-def _change_capacity(res, capacity, tags):
+def change_capacity(res, capacity, tags):
     """Only sku.capacity and tags change; lowering capacity, to 0 too, always succeeds (C3)."""
     if capacity is not None:
         capacity = int(capacity)
         if capacity < 0:
-            raise InvalidParameter("The value of parameter 'sku.capacity' must be zero or more.", rule="C3")
+            raise InvalidParameter(NEGATIVE_CAPACITY_MSG, rule="C3")
         res.body["sku"]["capacity"] = capacity
     if tags is not None:
         res.body["tags"] = tags
@@ -202,12 +212,22 @@ def delete_reservation(backend, rid):
     res = backend.get(rid)
     if res is None:
         return None
-    users = reservation_consumers(backend, res)
-    if users:
-        raise OperationNotAllowed(
-            "Capacity reservation '{}' cannot be deleted because it is associated with {} virtual machine(s), "
-            "e.g. '{}'. Remove the associations first.".format(rid.name, len(users), users[0][0]), rule="C4")
+    check_deletable(backend, res)
     return backend.begin(res.body["location"], "removed", id=str(rid))
+
+
+def check_deletable(backend, res):
+    """A reservation goes only without associations; a group only without reservations and associations (C4).
+    Both read the association lists, so they lag like them (C5)."""
+    if res.type == RESERVATION:
+        users = reservation_consumers(backend, res)
+        if users:
+            raise OperationNotAllowed(RESERVATION_IN_USE_MSG.format(name=res.id.name, count=len(users),
+                                                                    example=users[0][0]), rule="C4")
+    elif backend.children(res.id, RESERVATION):
+        raise CannotDeleteResource(GROUP_NESTED_MSG.format(name=res.id.name), rule="C4")
+    elif associated(backend, res):
+        raise CannotDeleteResource(GROUP_IN_USE_MSG.format(name=res.id.name), rule="C4")
 
 
 def render_reservation(backend, res, instance_view=False):
@@ -215,7 +235,7 @@ def render_reservation(backend, res, instance_view=False):
     props = body.setdefault("properties", {})
     _set_list(props, "virtualMachinesAssociated", [{"id": cid} for cid, _ in reservation_consumers(backend, res)])
     if instance_view:
-        props["instanceView"] = {"utilizationInfo": _utilization(backend, res), "statuses": _statuses(backend, res)}
+        props["instanceView"] = {"utilizationInfo": utilization(backend, res), "statuses": _statuses(backend, res)}
     return body
 
 
@@ -225,7 +245,9 @@ def _set_list(props, key, items):
         props[key] = items
 
 
-def _utilization(backend, res):
+def utilization(backend, res):
+    """What a reservation serves: every associated machine that holds hardware counts, however many there are
+    (P2; C2: more than the capacity is overallocation, never a refusal)."""
     return {"currentCapacity": res.body["sku"]["capacity"],
             "virtualMachinesAllocated": [{"id": cid} for cid, c in reservation_consumers(backend, res)
                                          if power.allocated(c)]}
@@ -238,19 +260,52 @@ def _statuses(backend, res):
              or res.props.get("timeCreated")}]
 
 
-# --- accounting (C1, P2) -----------------------------------------------------------------------
+# --- accounting (C1, C5, P2) ---------------------------------------------------------------------
 def consumer_id(res):
     """The id a consumer has in association lists: VMs by their id, Uniform instances under their scale set."""
     return str(res.id)
 
 
+def associate(backend, res, group_id):
+    """Set the group a machine is associated with. With a consistency delay, the association lists keep showing
+    the group they showed before for that long (C5)."""
+    group_id = norm_id(group_id) if group_id else None
+    delay = backend.options.consistency_seconds
+    if delay > 0 and not same_id(res.state.get("crg"), group_id):
+        res.state.update(crg_listed=listed_group(backend, res), crg_until=backend.now() + delay)
+    res.state["crg"] = group_id
+
+
+def release(backend, res):
+    """A machine is going away: with a consistency delay its group keeps listing it for that long (C5)."""
+    listed, delay = listed_group(backend, res), backend.options.consistency_seconds
+    group = backend.get(listed) if listed else None
+    if delay > 0 and group is not None:
+        group.state.setdefault("departed", {})[consumer_id(res)] = {
+            "until": backend.now() + delay, "size": res.state.get("size"), "zone": res.state.get("zone"),
+            "power": res.state.get("power")}
+
+
+def listed_group(backend, res):
+    """The group association lists show for a machine: its group, or the one before within the delay (C5)."""
+    if backend.now() < res.state.get("crg_until", 0):
+        return res.state.get("crg_listed")
+    return res.state.get("crg")
+
+
 def associated(backend, group):
-    """(id, resource) of every machine associated with the group, allocated or not (C1)."""
+    """(id, resource) of every machine the group lists as associated, allocated or not (C1, C5)."""
     out = []
     for type_ in CONSUMER_TYPES:
         for res in backend.of_type(type_):
-            if same_id(res.state.get("crg"), str(group.id)):
+            if same_id(listed_group(backend, res), str(group.id)):
                 out.append((consumer_id(res), res))
+    departed = group.state.get("departed") or {}
+    for cid, gone in sorted(departed.items()):
+        if gone["until"] > backend.now():
+            out.append((cid, Resource(ResourceId.parse(cid), {}, gone)))
+        else:
+            del departed[cid]
     return out
 
 
@@ -271,7 +326,8 @@ def reservation_consumers(backend, reservation):
 
 
 def reservation_for(backend, group_id, size, zone):
-    gid = ResourceId.parse(group_id)
+    """The group's reservation that serves a machine of this size in this zone, or None."""
+    gid = ResourceId.parse(norm_id(group_id))
     if gid is None:
         return None
     for r in backend.children(gid, RESERVATION):
@@ -280,9 +336,8 @@ def reservation_for(backend, group_id, size, zone):
     return None
 
 
-def require_existing_group(backend, group_id):
-    gid = ResourceId.parse(group_id)
-    group = backend.get(gid) if gid else None
-    if group is None:
-        raise ResourceNotFound("Capacity reservation group '{}' was not found.".format(group_id))
-    return group
+def reservations_of_size(backend, group_id, size):
+    """The group's reservations for a size, in every zone."""
+    gid = ResourceId.parse(norm_id(group_id))
+    return [r for r in backend.children(gid, RESERVATION)
+            if r.body["sku"]["name"].lower() == (size or "").lower()] if gid else []

@@ -2,7 +2,8 @@
 import uuid
 
 from ..backend import Resource, iso
-from ..errors import InvalidParameter, LinkedInvalidPropertyId, ResourceGroupNotFound, GROUP_NOT_FOUND_MSG
+from ..errors import (GROUP_NOT_FOUND_MSG, InvalidParameter, LinkedInvalidPropertyId, PreconditionFailed,
+                      ResourceGroupNotFound)
 from ..ids import ResourceId, norm_id
 
 KEEP = object()  # "the request does not say": keep what is there
@@ -26,10 +27,41 @@ def normalize_location(location):
 
 
 def require_group(backend, rid):
+    """ARM answers anything under a resource group that does not exist with ResourceGroupNotFound (W11)."""
     group = backend.get(rid.group_id)
     if group is None:
-        raise ResourceGroupNotFound(GROUP_NOT_FOUND_MSG.format(group=rid.group))
+        raise ResourceGroupNotFound(GROUP_NOT_FOUND_MSG.format(group=rid.group), rule="W11")
     return group
+
+
+# W12
+PRECONDITION_MSG = "The specified precondition '{header} = {value}' failed: the resource's etag is {etag}."
+
+
+def check_etag(existing, if_match=None, if_none_match=None):
+    """Conditional writes (W12): If-Match must name the current etag (or be * for any existing resource);
+    If-None-Match: * only creates."""
+    etag = existing.body.get("etag") if existing is not None else None
+    if if_match and (existing is None or (if_match.strip() != "*" and _bare(if_match) != _bare(etag))):
+        raise PreconditionFailed(PRECONDITION_MSG.format(header="If-Match", value=if_match, etag=etag or "none"),
+                                 rule="W12")
+    if if_none_match and if_none_match.strip() == "*" and existing is not None:
+        raise PreconditionFailed(PRECONDITION_MSG.format(header="If-None-Match", value=if_none_match, etag=etag),
+                                 rule="W12")
+
+
+def _bare(etag):
+    """An etag without the weak prefix and quotes: W/"3", "3" and 3 are the same."""
+    text = (etag or "").strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    return text.strip('"\\')
+
+
+# A1 (azure-cli#19659)
+INVALID_GROUP_ID_MSG = ("Property id '{id}' at path '{path}.capacityReservationGroup.id' is invalid. Expect fully "
+                        "qualified resource Id that start with '/subscriptions/{{subscriptionId}}' or "
+                        "'/providers/{{resourceProviderNamespace}}/'.")
 
 
 def requested_association(capacity_reservation, path):
@@ -46,17 +78,9 @@ def requested_association(capacity_reservation, path):
     gid = group.get("id")
     if gid is None:
         return None
-    if not isinstance(gid, str) or not gid.strip():
-        raise LinkedInvalidPropertyId(
-            "Property id '{}' at path '{}.capacityReservationGroup.id' is invalid. Expect fully qualified resource "
-            "Id that start with '/subscriptions/{{subscriptionId}}' or "
-            "'/providers/{{resourceProviderNamespace}}/'.".format(gid, path), rule="A1")
-    rid = ResourceId.parse(norm_id(gid))
+    rid = ResourceId.parse(norm_id(gid)) if isinstance(gid, str) and gid.strip() else None
     if rid is None or rid.full_type.lower() != "microsoft.compute/capacityreservationgroups":
-        raise LinkedInvalidPropertyId(
-            "Property id '{}' at path '{}.capacityReservationGroup.id' is invalid. Expect fully qualified resource "
-            "Id that start with '/subscriptions/{{subscriptionId}}' or "
-            "'/providers/{{resourceProviderNamespace}}/'.".format(gid, path), rule="A1")
+        raise LinkedInvalidPropertyId(INVALID_GROUP_ID_MSG.format(id=gid, path=path), rule="A1")
     return norm_id(gid)
 
 

@@ -2,6 +2,7 @@
 import re
 
 from ..backend import event, iso
+from ..errors import OperationNotAllowed
 
 DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated",
            "starting": "VM starting", "stopping": "VM stopping", "deallocating": "VM deallocating"}
@@ -18,13 +19,30 @@ ACTIONS = {
 }
 
 
+# A9, Azure's text (quoted by terraform-provider-azurerm and azure-cli issues; 409 ResourceExistsError in the SDK)
+EPHEMERAL_DEALLOCATE_MSG = ("Operation 'deallocate' is not supported for VMs or VM Scale Set instances using an "
+                            "ephemeral OS disk.")
+
+
 def allocated(res):
     """Holds hardware: everything but deallocated (transitions included, as virtualMachinesAllocated does)."""
     return res.state.get("power", "running") != "deallocated"
 
 
+def ephemeral(res):
+    os_disk = (res.props.get("storageProfile") or {}).get("osDisk") or {}
+    return (os_disk.get("diffDiskSettings") or {}).get("option", "").lower() == "local"
+
+
+def check_action(targets, action):
+    """Refuse an action some target cannot take, before any target changes (A9)."""
+    if action == "deallocate" and any(ephemeral(res) for res in targets):
+        raise OperationNotAllowed(EPHEMERAL_DEALLOCATE_MSG, rule="A9")
+
+
 def begin_action(backend, targets, action):
-    """Put each target in the action's transitional state; returns the final state to set."""
+    """Put each target in the action's transitional state; returns the final state to set (P1)."""
+    check_action(targets, action)
     during, done = ACTIONS[action]
     for res in targets:
         if action in ("restart", "reimage", "reimageall", "redeploy") and res.state.get("power") == "deallocated":

@@ -4,7 +4,7 @@ import copy
 from ..backend import event
 from ..errors import ResourceGroupNotFound, GROUP_NOT_FOUND_MSG, InvalidParameter, not_found
 from ..ids import ResourceId
-from .common import new_resource, normalize_location, require_group, bump_etag, guid
+from .common import bump_etag, guid, new_resource
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 
@@ -67,7 +67,6 @@ def _group_deleted(backend, group_id):
 # --- other providers: opaque storage -------------------------------------------------------
 def put_generic(backend, rid, body):
     """Store a resource as sent, with ARM's managed fields, ids for named children, and Succeeded."""
-    require_group(backend, rid)
     existing = backend.get(rid)
     body = copy.deepcopy(body or {})
     location = body.get("location") or (existing.body.get("location") if existing else None)
@@ -116,10 +115,4 @@ def delete_generic(backend, rid):
 
 def list_generic(backend, sub, group, namespace, type_):
     full = "{}/{}".format(namespace, type_)
-    if group:
-        require_group(backend, ResourceId(sub, group))
     return backend.of_type(full, sub=sub, group=group)
-
-
-def location_of_group(backend, rid):
-    return normalize_location(require_group(backend, rid).body["location"])

@@ -1,13 +1,15 @@
-"""Virtual machine scale sets, Uniform and Flexible, their Uniform instances, and upgrades (A6, A7)."""
+"""Virtual machine scale sets, Uniform and Flexible, their Uniform instances, and upgrades (A5-A7)."""
 import copy
 import json
+import re
 
-from ..backend import event, iso
-from ..errors import InvalidParameter, NotFound, OperationNotAllowed, PropertyChangeNotAllowed, not_found
-from ..ids import ResourceId, norm_id
-from . import power, vms
-from .common import (KEEP, association_body, bump_etag, fill_storage, guid, keep_storage, merge, new_resource,
-                     os_profile_defaults, require_group, requested_association)
+from .. import rules
+from ..backend import Next, event, iso
+from ..errors import ArmError, InvalidParameter, NotFound, OperationNotAllowed, PropertyChangeNotAllowed, not_found
+from ..ids import norm_id, same_id
+from . import associations, capacity, power, vms
+from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
+                     new_resource, os_profile_defaults, requested_association)
 
 VMSS = "Microsoft.Compute/virtualMachineScaleSets"
 INSTANCE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
@@ -38,11 +40,11 @@ def model_group(res):
 
 
 # --- create and update -------------------------------------------------------------------------
-def put_vmss(backend, rid, body, patch=False):
+def put_vmss(backend, rid, body, patch=False, if_match=None, if_none_match=None):
     """Create or update a scale set (PUT replaces, PATCH merges). Returns (resource, created, operation)."""
-    require_group(backend, rid)
     body = copy.deepcopy(body or {})
     existing = backend.get(rid)
+    check_etag(existing, if_match, if_none_match)
     if existing is None and patch:
         raise not_found(rid)
     profile_in = (body.get("properties") or {}).get("virtualMachineProfile") or {}
@@ -69,9 +71,14 @@ def put_vmss(backend, rid, body, patch=False):
         new_body[key] = existing.body.get(key)
     if "zones" not in body and existing.body.get("zones"):
         new_body["zones"] = existing.body["zones"]
+    old_group = model_group(existing)
+    group = old_group if wanted is KEEP or same_id(wanted, old_group) else wanted  # W5: same id, same model
+    associations.check_change(backend, old_group, group, _target(existing, existing.body), _target(existing, new_body))
+    if not is_flexible(existing):
+        associations.check_model_change(backend, existing, old_group, group, instances(backend, existing))
     old_time = (existing.props.get("virtualMachineProfile") or {}).get("timeCreated")
     existing.body = new_body
-    set_model_group(existing, existing.state.get("crg") if wanted is KEEP else wanted)
+    set_model_group(existing, group)
     _fill_model(existing)
     changed = _model_key(existing) != old_profile
     if changed:
@@ -79,8 +86,22 @@ def put_vmss(backend, rid, body, patch=False):
     _stamp_profile(backend, existing, None if changed else old_time)
     existing.props["provisioningState"] = "Updating"
     bump_etag(existing)
-    op = backend.begin(existing.body["location"], "vmss_updated", id=str(rid), upgrade=changed)
+    op = backend.begin(existing.body["location"], "vmss_updated", id=str(rid), upgrade=changed,
+                       group_changed=not same_id(group, old_group) and bool(group or old_group))
     return existing, False, op
+
+
+def _target(res, body):
+    """What rule A8 checks of a scale set."""
+    props = body.get("properties") or {}
+    profile = props.get("virtualMachineProfile") or {}
+    return associations.Target(
+        machine="Scale set '{}'".format(res.id.name), location=body.get("location"),
+        zones=tuple(body.get("zones") or ()), size=(body.get("sku") or {}).get("name"),
+        uniform=props.get("orchestrationMode") != "Flexible",
+        single_placement_group=bool(props.get("singlePlacementGroup")),
+        fault_domains=props.get("platformFaultDomainCount"),
+        spot=(profile.get("priority") or "").lower() == "spot")
 
 
 def _create(backend, rid, body, wanted):
@@ -107,9 +128,12 @@ def _create(backend, rid, body, wanted):
         body["sku"]["capacity"] = int(body["sku"].get("capacity") or 0)
     res = new_resource(rid, {k: v for k, v in body.items() if k not in ("id", "name", "type", "location", "etag")},
                        body["location"])
+    group = None if wanted is KEEP or not profile else wanted
+    if group:
+        associations.check_target(backend, group, _target(res, res.body))
     res.props.update(provisioningState="Creating", uniqueId=guid(), timeCreated=iso(backend.now()))
     res.state.update(model_version=1, next_instance=0)
-    set_model_group(res, None if wanted is KEEP else wanted)
+    set_model_group(res, group)
     _fill_model(res)
     _stamp_profile(backend, res)
     bump_etag(res)
@@ -156,21 +180,132 @@ def set_model_group(res, group_id):
 
 
 @event("vmss_updated")
-def _vmss_updated(backend, id, upgrade):
+def _vmss_updated(backend, id, upgrade, group_changed=False):
     res = backend.get(id)
     if res is None:
         return
     reconcile(backend, res)
-    if upgrade and not is_flexible(res):
-        mode = (res.props.get("upgradePolicy") or {}).get("mode", "Manual")
-        if mode in ("Automatic", "Rolling"):
-            targets = instances(backend, res)
-            for inst in targets:
-                apply_model(backend, res, inst)
-            if mode == "Rolling":
-                res.state["rolling"] = {"startTime": iso(backend.now()), "endTime": iso(backend.now()),
-                                        "code": "Completed", "successful": len(targets)}
+    if upgrade:
+        follow_policy(backend, res, group_changed)
     res.props["provisioningState"] = "Succeeded"
+
+
+def upgrade_mode(res):
+    return (res.props.get("upgradePolicy") or {}).get("mode", "Manual")
+
+
+def follow_policy(backend, res, group_changed):
+    """What a model change does to existing members: Uniform instances follow the upgrade policy (A6); Flexible
+    members keep their own model (A7), unless A7's opposite reading applies a new association to them."""
+    mode = upgrade_mode(res)
+    if is_flexible(res):
+        if group_changed and mode in ("Automatic", "Rolling") and rules.opposite(backend.options, "A7"):
+            for vm in members(backend, res):
+                try:
+                    vms.change_association(backend, vm, model_group(res))
+                except ArmError:
+                    pass  # this member may not move now: it keeps its association
+        return
+    if mode == "Automatic":
+        for inst in instances(backend, res):
+            try:
+                upgrade(backend, res, inst)
+            except ArmError:
+                pass  # refused at instance level (rule A5i's opposite reading): stays on its model
+    elif mode == "Rolling":
+        stale = [str(i.id) for i in instances(backend, res) if not latest(res, i)]
+        start_rolling(backend, res, stale)
+
+
+def upgrade(backend, res, inst):
+    """Bring one instance to the latest model, within the association rules at instance level (A5, A5s)."""
+    associations.check_move(backend, inst, inst.state.get("crg"), model_group(res), associations.INSTANCE_RULES)
+    apply_model(backend, res, inst)
+
+
+def latest(res, inst):
+    return inst.state.get("model_version") == res.state.get("model_version")
+
+
+# --- rolling upgrades (A6): batches and pauses as events ---------------------------------------------
+DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>[\d.]+)S)?)?$", re.I)
+
+
+def pause_seconds(backend, res):
+    """pauseTimeBetweenBatches (an ISO 8601 duration such as PT5S or PT1M30S) times --pause-scale."""
+    text = rolling_policy(res).get("pauseTimeBetweenBatches") or "PT0S"
+    m = DURATION.match(text.strip())
+    if not m:
+        return 0.0
+    parts = {k: float(v or 0) for k, v in m.groupdict().items()}
+    seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    return seconds * backend.options.pause_scale
+
+
+def rolling_policy(res):
+    return (res.props.get("upgradePolicy") or {}).get("rollingUpgradePolicy") or dict(ROLLING_DEFAULT)
+
+
+def batch_size(backend, res):
+    """maxBatchInstancePercent of all the instances, at least one."""
+    percent = int(rolling_policy(res).get("maxBatchInstancePercent") or 20)
+    return max(1, len(instances(backend, res)) * percent // 100)
+
+
+def start_rolling(backend, res, ids, model=True, op_location=None):
+    """Upgrade `ids` in batches. A new rolling upgrade supersedes the one in progress. With `op_location` the
+    upgrade is the long-running operation returned (osRollingUpgrade); otherwise it runs on its own."""
+    run = res.state.get("rolling_run", 0) + 1
+    now = iso(backend.now())
+    res.state["rolling_run"] = run
+    res.state["rolling"] = {"code": "RollingForward", "startTime": now, "lastActionTime": now, "pending": ids,
+                            "inProgress": [], "successful": 0, "failed": 0, "model": model}
+    if op_location:
+        return backend.begin(op_location, "rolling_batch", id=str(res.id), run=run)
+    backend.schedule(0, "rolling_batch", id=str(res.id), run=run)
+    return None
+
+
+def _rolling(backend, id, run):
+    """The scale set and its rolling upgrade `run`, while that upgrade is the one rolling forward."""
+    res = backend.get(id)
+    rolling = res.state.get("rolling") if res is not None else None
+    if rolling and rolling["code"] == "RollingForward" and res.state.get("rolling_run") == run:
+        return res, rolling
+    return None, None
+
+
+@event("rolling_batch")
+def _rolling_batch(backend, id, run):
+    res, rolling = _rolling(backend, id, run)
+    if res is None:
+        return None
+    size = batch_size(backend, res)
+    rolling["inProgress"], rolling["pending"] = rolling["pending"][:size], rolling["pending"][size:]
+    return Next(backend.options.lro_seconds, "rolling_batch_done", id=id, run=run)
+
+
+@event("rolling_batch_done")
+def _rolling_batch_done(backend, id, run):
+    res, rolling = _rolling(backend, id, run)
+    if res is None:
+        return None
+    for iid in rolling["inProgress"]:
+        inst = backend.get(iid)
+        if inst is None:
+            continue
+        try:
+            if rolling["model"]:
+                upgrade(backend, res, inst)
+            rolling["successful"] += 1
+        except ArmError as e:
+            rolling["failed"] += 1
+            rolling["error"] = e.body()["error"]
+    rolling.update(inProgress=[], lastActionTime=iso(backend.now()))
+    if rolling["pending"]:
+        return Next(pause_seconds(backend, res), "rolling_batch", id=id, run=run)
+    rolling["code"] = "Faulted" if rolling["failed"] else "Completed"
+    return None
 
 
 def reconcile(backend, res):
@@ -182,7 +317,7 @@ def reconcile(backend, res):
     capacity = int(sku.get("capacity") or 0)
     current = members(backend, res)
     for extra in current[capacity:]:
-        vms.remove(backend, extra) if is_flexible(res) else backend.remove(extra)
+        remove_member(backend, extra)
     del current[capacity:]
     while len(current) < capacity:
         current.append(_new_member(backend, res))
@@ -236,8 +371,8 @@ def apply_model(backend, res, inst, computer_name=False):
         os_profile.pop(key, None)
     os_profile["computerName"] = inst.state.setdefault(
         "computer_name", "{}{:06X}".format(prefix[:9], int(inst.body["instanceId"])))
-    inst.state["model_version"] = res.state.get("model_version", 1)
-    inst.state["crg"] = model_group(res)
+    inst.state.update(model_version=res.state.get("model_version", 1), size=res.body["sku"]["name"])
+    capacity.associate(backend, inst, model_group(res))
 
 
 # --- members ------------------------------------------------------------------------------------
@@ -278,26 +413,22 @@ def action(backend, res, name, instance_ids):
     if name == "manualupgrade":
         if not instance_ids:
             raise InvalidParameter("Required parameter 'instanceIds' is missing (null).", target="instanceIds")
+        chosen = [i for i in chosen if i.type == INSTANCE]
+        for inst in chosen:  # refuse before any instance changes
+            associations.check_move(backend, inst, inst.state.get("crg"), model_group(res),
+                                    associations.INSTANCE_RULES)
         return backend.begin(res.body["location"], "upgraded", id=str(res.id), ids=[str(i.id) for i in chosen])
     if name == "delete":
         if not instance_ids:
             raise InvalidParameter("Required parameter 'instanceIds' is missing (null).", target="instanceIds")
         return backend.begin(res.body["location"], "members_deleted", id=str(res.id), ids=[str(i.id) for i in chosen])
-    if name == "osrollingupgrade":
-        res.state["rolling"] = {"startTime": iso(backend.now()), "code": "RollingForward", "pending": len(chosen)}
-        return backend.begin(res.body["location"], "os_upgraded", id=str(res.id))
+    if name == "osrollingupgrade":  # the OS image is not modelled: batches that change nothing
+        return start_rolling(backend, res, [str(i.id) for i in chosen], model=False,
+                             op_location=res.body["location"])
     if not chosen:
         return None
     done = power.begin_action(backend, chosen, name)
     return backend.begin(res.body["location"], "power_done", ids=[str(t.id) for t in chosen], power=done, action=name)
-
-
-@event("os_upgraded")
-def _os_upgraded(backend, id):
-    res = backend.get(id)
-    rolling = res.state.get("rolling") if res is not None else None
-    if rolling and rolling["code"] == "RollingForward":
-        rolling.update(code="Completed", successful=rolling.pop("pending", 0))
 
 
 def cancel_rolling(backend, res):
@@ -321,8 +452,8 @@ def _upgraded(backend, id, ids):
     res = backend.get(id)
     for iid in ids:
         inst = backend.get(iid)
-        if res is not None and inst is not None and inst.type == INSTANCE:
-            apply_model(backend, res, inst)
+        if res is not None and inst is not None:
+            upgrade(backend, res, inst)
 
 
 @event("members_deleted")
@@ -331,7 +462,7 @@ def _members_deleted(backend, id, ids):
     for mid in ids:
         m = backend.get(mid)
         if m is not None:
-            vms.remove(backend, m) if m.type == vms.VM else backend.remove(m)
+            remove_member(backend, m)
     if res is not None and res.body.get("sku"):
         res.body["sku"]["capacity"] = len(members(backend, res))
 
@@ -349,9 +480,17 @@ def _vmss_deleted(backend, id):
     res = backend.get(id)
     if res is None:
         return
-    for vm in vms.members(backend, id) if is_flexible(res) else []:
-        vms.remove(backend, vm)
+    for m in members(backend, res):
+        remove_member(backend, m)
     backend.remove(res)
+
+
+def remove_member(backend, m):
+    if m.type == vms.VM:
+        vms.remove(backend, m)
+    else:
+        capacity.release(backend, m)
+        backend.remove(m)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -367,7 +506,7 @@ def render_instance(backend, res, inst, expand=None, select=None):
                 "type": INSTANCE, "location": inst.body["location"], "instanceId": inst.id.name, "zones": zones}
     body = copy.deepcopy(inst.body)
     props = body["properties"]
-    props["latestModelApplied"] = inst.state.get("model_version") == res.state.get("model_version")
+    props["latestModelApplied"] = latest(res, inst)
     want_view = expand and "instanceview" in expand.lower()
     if want_view:
         props["instanceView"] = instance_view(backend, res, inst)
@@ -400,21 +539,18 @@ def scale_set_view(backend, res):
 
 
 def rolling_latest(backend, res):
+    """rollingUpgrades/latest, as Azure answers it (wire: test_vmss_rolling_upgrade #87: no id or name)."""
     rolling = res.state.get("rolling")
     if not rolling:
         raise NotFound("The entity was not found in this Azure location.")
-    policy = (res.props.get("upgradePolicy") or {}).get("rollingUpgradePolicy") or {
-        "maxBatchInstancePercent": 20, "maxUnhealthyInstancePercent": 20,
-        "maxUnhealthyUpgradedInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"}
+    props = {"policy": rolling_policy(res),
+             "runningStatus": {"code": rolling["code"], "startTime": rolling["startTime"], "lastAction": "Start",
+                               "lastActionTime": rolling["lastActionTime"]},
+             "progress": {"successfulInstanceCount": rolling["successful"],
+                          "failedInstanceCount": rolling["failed"],
+                          "inProgressInstanceCount": len(rolling["inProgress"]),
+                          "pendingInstanceCount": len(rolling["pending"])}}
+    if rolling["code"] == "Faulted" and rolling.get("error"):
+        props["error"] = rolling["error"]
     return {"type": "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades", "location": res.body["location"],
-            "properties": {"policy": policy,
-                           "runningStatus": {"code": rolling["code"], "startTime": rolling["startTime"],
-                                             "lastAction": "Start", "lastActionTime": rolling["startTime"]},
-                           "progress": {"successfulInstanceCount": rolling.get("successful", 0),
-                                        "failedInstanceCount": rolling.get("failed", 0),
-                                        "inProgressInstanceCount": rolling.get("inProgress", 0),
-                                        "pendingInstanceCount": rolling.get("pending", 0)}}}
-
-
-def parse_id(text):
-    return ResourceId.parse(norm_id(text))
+            "properties": props}

@@ -5,9 +5,9 @@ import itertools
 from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import power
-from .common import (KEEP, association_body, bump_etag, fill_storage, guid, keep_storage, merge, new_resource,
-                     normalize_location, os_profile_defaults, require_group, requested_association)
+from . import associations, capacity, power
+from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
+                     new_resource, os_profile_defaults, requested_association)
 
 VM = "Microsoft.Compute/virtualMachines"
 NIC = "Microsoft.Network/networkInterfaces"
@@ -26,11 +26,11 @@ def get(backend, rid):
     return res
 
 
-def put_vm(backend, rid, body, patch=False):
+def put_vm(backend, rid, body, patch=False, if_match=None, if_none_match=None):
     """Create or update a VM (PUT replaces, PATCH merges). Returns (resource, created, operation)."""
-    require_group(backend, rid)
     body = copy.deepcopy(body or {})
     existing = backend.get(rid)
+    check_etag(existing, if_match, if_none_match)
     if existing is None and patch:
         raise not_found(rid)
     props = body.get("properties") or {}
@@ -51,19 +51,30 @@ def put_vm(backend, rid, body, patch=False):
         new_body[key] = existing.body.get(key)
     if "zones" not in body and existing.body.get("zones"):
         new_body["zones"] = existing.body["zones"]
+    new_body["properties"].pop("capacityReservation", None)
+    group = existing.state.get("crg") if wanted is KEEP or same_id(wanted, existing.state.get("crg")) else wanted
+    check_association(backend, existing, group, new_body)
     existing.body = new_body
     fill_model(existing)
-    size = existing.props.get("hardwareProfile", {}).get("vmSize")
-    existing.state["size"] = size
-    group = existing.state.get("crg") if wanted is KEEP else wanted
-    set_association(existing, group)
+    existing.state["size"] = existing.props.get("hardwareProfile", {}).get("vmSize")
+    set_association(backend, existing, group)
     existing.props["provisioningState"] = "Updating"
     bump_etag(existing)
     op = backend.begin(existing.body["location"], "provisioned_vm", id=str(rid))
     return existing, False, op
 
 
-def _create(backend, rid, body, wanted, scale_set=None):
+def _target(rid, body):
+    """What rule A8 checks of a VM."""
+    props = body.get("properties") or {}
+    return associations.Target(
+        machine="Virtual machine '{}'".format(rid.name), location=body.get("location"),
+        zones=tuple(body.get("zones") or ()), size=(props.get("hardwareProfile") or {}).get("vmSize"),
+        uniform=False, single_placement_group=False, fault_domains=None,
+        spot=(props.get("priority") or "").lower() == "spot")
+
+
+def _create(backend, rid, body, wanted):
     props = body.get("properties") or {}
     location = body.get("location")
     if not location:
@@ -75,6 +86,9 @@ def _create(backend, rid, body, wanted, scale_set=None):
     member_of = (props.get("virtualMachineScaleSet") or {}).get("id")
     if member_of:
         _require_flexible(backend, member_of)
+    group = None if wanted is KEEP else wanted
+    if group:
+        associations.check_target(backend, group, _target(rid, body))
     res = new_resource(rid, {k: v for k, v in body.items() if k not in ("id", "name", "type", "location", "etag")},
                        location)
     res.body.pop("properties", None)
@@ -86,7 +100,7 @@ def _create(backend, rid, body, wanted, scale_set=None):
     res.state.update(power="running", power_time=backend.now(), size=size, zone=zones[0] if zones else None,
                      os_disk="{}_OsDisk_1_{}".format(rid.name, guid().replace("-", "")[:32]))
     fill_model(res)
-    set_association(res, None if wanted is KEEP else wanted)
+    set_association(backend, res, group)
     _make_nics(backend, res)
     bump_etag(res)
     backend.put(res)
@@ -114,8 +128,22 @@ def strip_secrets(props):
         props.get("osProfile", {}).pop(key, None)
 
 
-def set_association(res, group_id):
-    res.state["crg"] = norm_id(group_id) if group_id else None
+def check_association(backend, res, group, body):
+    """Rules A8 and A2-A4, before a VM takes `body` and `group`."""
+    associations.check_change(backend, res.state.get("crg"), group, _target(res.id, res.body), _target(res.id, body))
+    associations.check_move(backend, res, res.state.get("crg"), group)
+
+
+def change_association(backend, res, group_id):
+    """Move a VM to another group (or none), as its own API would."""
+    if not same_id(res.state.get("crg"), group_id) and (res.state.get("crg") or group_id):
+        check_association(backend, res, group_id, res.body)
+        set_association(backend, res, group_id)
+        bump_etag(res)
+
+
+def set_association(backend, res, group_id):
+    capacity.associate(backend, res, group_id)
     if group_id:
         res.props["capacityReservation"] = association_body(norm_id(group_id))
     else:
@@ -180,6 +208,7 @@ def _deleted_vm(backend, id):
 
 def remove(backend, res):
     """Remove a VM and the network interfaces that go with it."""
+    capacity.release(backend, res)
     for nic in res.props.get("networkProfile", {}).get("networkInterfaces", []):
         if (nic.get("properties") or {}).get("deleteOption") == "Delete":
             other = backend.get(nic["id"])
@@ -227,8 +256,6 @@ def members(backend, vmss_id):
 
 
 def list_vms(backend, sub, group=None, filter_=None):
-    if group:
-        require_group(backend, ResourceId(sub, group))
     items = backend.of_type(VM, sub=sub, group=group)
     if filter_:
         vmss_id = _filter_scale_set(filter_)
@@ -256,9 +283,9 @@ def create_member(backend, vmss, name, profile, zone):
     props["hardwareProfile"] = {"vmSize": vmss.body["sku"]["name"]}
     props["virtualMachineScaleSet"] = {"id": str(vmss.id)}
     network = props.get("networkProfile") or {}
-    props["networkProfile"] = {"networkInterfaceConfigurations": copy.deepcopy(
-        network.get("networkInterfaceConfigurations") or []), "networkApiVersion": network.get("networkApiVersion",
-                                                                                                "2020-11-01")}
+    props["networkProfile"] = {
+        "networkInterfaceConfigurations": copy.deepcopy(network.get("networkInterfaceConfigurations") or []),
+        "networkApiVersion": network.get("networkApiVersion", "2020-11-01")}
     prefix = (profile.get("osProfile") or {}).get("computerNamePrefix") or vmss.id.name[:9]
     props.setdefault("osProfile", {})
     props["osProfile"] = {k: v for k, v in props["osProfile"].items() if k != "computerNamePrefix"}
@@ -268,14 +295,10 @@ def create_member(backend, vmss, name, profile, zone):
     if zone:
         body["zones"] = [zone]
     group = ((profile.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
-    res, _, _ = _create(backend, rid, body, group or None, scale_set=vmss)
+    res, _, _ = _create(backend, rid, body, group or None)
     # a member's model names the network interfaces made for it, not the configurations they came from
     # (wire: test_vmss_windows_patch_mode #14)
     for key in ("networkInterfaceConfigurations", "networkApiVersion"):
         res.props["networkProfile"].pop(key, None)
     res.props["provisioningState"] = "Succeeded"
     return res
-
-
-def location_key(res):
-    return normalize_location(res.body.get("location"))

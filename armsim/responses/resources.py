@@ -80,12 +80,8 @@ def add_routes(r):
 
 def add_generic_routes(r):
     """Last in the table: anything under a provider armsim does not model."""
-    import re
-    from ..routes import NAME
     base = "/subscriptions/{sub}/resourcegroups/{group}/providers/{ns}"
     r.add("GET", "/subscriptions/{sub}/providers/{ns}/{type_}", list_generic_sub)
     r.add("GET", base + "/{type_}", list_generic)
-    pattern = re.compile("^" + base.replace("{sub}", NAME.format("sub")).replace("{group}", NAME.format("group"))
-                         .replace("{ns}", NAME.format("ns")) + r"(?P<rest>(?:/[^/]+/[^/]+)+)/?$", re.IGNORECASE)
     for method, fn in (("PUT", put_generic), ("GET", get_generic), ("DELETE", delete_generic)):
-        r.table.append(({method}, pattern, fn, False))
+        r.add(method, base, fn, tail=r"(?P<rest>(?:/[^/]+/[^/]+)+)")

@@ -15,7 +15,9 @@ def _id(sub, group, name):
 
 def put_vmss(backend, req, sub, group, name):
     api_version(req)
-    res, created, op = scalesets.put_vmss(backend, _id(sub, group, name), req.json, patch=req.method == "PATCH")
+    res, created, op = scalesets.put_vmss(backend, _id(sub, group, name), req.json, patch=req.method == "PATCH",
+                                          if_match=req.headers.get("If-Match"),
+                                          if_none_match=req.headers.get("If-None-Match"))
     return lro(req, backend, sub, op, 201 if created else 200, scalesets.render(backend, res))
 
 

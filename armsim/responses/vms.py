@@ -11,7 +11,8 @@ def _vm_id(sub, group, name):
 
 def put_vm(backend, req, sub, group, name):
     api_version(req)
-    res, created, op = vms.put_vm(backend, _vm_id(sub, group, name), req.json, patch=req.method == "PATCH")
+    res, created, op = vms.put_vm(backend, _vm_id(sub, group, name), req.json, patch=req.method == "PATCH",
+                                  if_match=req.headers.get("If-Match"), if_none_match=req.headers.get("If-None-Match"))
     return lro(req, backend, sub, op, 201 if created else 200, vms.render(backend, res))
 
 

@@ -415,8 +415,8 @@ class Replay:
         want_values, got_values = values(want), values(got)
         for path in sorted(set(want_values) & set(got_values)):
             if want_values[path] != got_values[path]:
-                found.append(("value", "{}={} (recorded {})".format(path, "|".join(sorted(got_values[path])),
-                                                                   "|".join(sorted(want_values[path])))))
+                found.append(("value", "{}={} (recorded {})".format(
+                    path, "|".join(sorted(got_values[path])), "|".join(sorted(want_values[path])))))
         got_headers = {k.lower() for k in headers}
         for name in LRO_HEADERS:
             has_want, has_got = header(recorded, name) is not None, name in got_headers

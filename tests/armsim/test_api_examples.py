@@ -370,6 +370,9 @@ def test_vmss_create_with_capacity_reservation(sim):
     base = rg(sim, "myResourceGroup")
     reservations(sim, crg(base, "crgName"), ("ds1", "Standard_DS1_v2", None, 3))
     body = fill(example(name)["parameters"]["parameters"], sim)
+    # The example leaves singlePlacementGroup to its default (true, as its answer shows). The documents say a
+    # Uniform scale set on a reservation needs it false (arm-semantics R11, R22; rule A8): armsim follows them.
+    body["properties"]["singlePlacementGroup"] = False
     check(name, *call(sim, "PUT", base + "/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-name", body))
     check(name, *call(sim, "PUT", base + "/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-name", body))
 
@@ -394,10 +397,13 @@ def test_vmss_list(sim):
     name = "VirtualMachineScaleSet_List_MaximumSet_Gen.json"
     base = rg(sim, "rgcompute", "eastus")
     call(sim, "PUT", crg(base, "crg"), {"location": "eastus", "zones": ["1"]})
+    call(sim, "PUT", crg(base, "crg") + "/capacityReservations/d2s",
+         {"location": "eastus", "zones": ["1"], "sku": {"name": "Standard_D2s_v3", "capacity": 4}})
     for n, item in enumerate(fill(example(name)["responses"]["200"]["body"]["value"], sim)):
         body = writable(item)
         body.update(zones=["1"])
         body["sku"]["capacity"] = 2
+        body["properties"]["singlePlacementGroup"] = False  # generated values; a reservation needs false (A8)
         body["properties"]["virtualMachineProfile"]["capacityReservation"] = {
             "capacityReservationGroup": {"id": crg(base, "crg")}}
         vmss(sim, base, "vmss{}".format(n), body)
