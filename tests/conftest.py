@@ -42,8 +42,10 @@ class Sim:
 
     def az(self, *args, expect=0, env=None):
         """Run stock `az` against this simulator; return (exit code, parsed JSON or text, stderr)."""
+        # cwd away from the checkout: `python -m azure.cli` puts the working directory first on sys.path,
+        # which would load azext_vmsscrg from the source tree instead of the installed wheel
         done = subprocess.run([AZ] + list(args), env=env or self.env(), capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=300)
+                              stdin=subprocess.DEVNULL, timeout=300, cwd=self.dir)
         if expect is not None and done.returncode != expect:
             raise AssertionError("az {} exited {} (expected {}):\n{}\n{}".format(
                 " ".join(args), done.returncode, expect, done.stdout[-2000:], done.stderr[-4000:]))

@@ -144,8 +144,10 @@ def test_invalid_name_is_rejected_before_any_request(az_sim):
 
 
 def test_deleted_group_is_reported_not_a_crash(az_sim):
-    az_sim.seed(landscape("st-del", [{"name": "g", "zones": ["1"]}], [
+    az_sim.seed(landscape("st-del", [crg("g", ["1"])], [
         {"name": "u", "sku": SIZE, "capacity": 0, "zones": ["1"], "capacityReservationGroup": "g"}]))
+    # nothing consumes the reservation (no instances), so it and then the group can be deleted (C4)
+    az_sim.az("capacity", "reservation", "delete", "-g", "st-del", "-c", "g", "-n", "r1", "--yes")
     az_sim.az("capacity", "reservation", "group", "delete", "-g", "st-del", "-n", "g", "--yes")
     _, s, err = status(az_sim, "st-del", "u")
     assert s["capacityReservationGroupError"]["status"] == 404 and s["state"] != "attached"
