@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 
 from .errors import ArmError
+from .faults import Faults
 from .ids import ResourceId
 
 EVENTS = {}
@@ -45,7 +46,7 @@ class Options:
 
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
                  tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
-                 pause_scale=1.0):
+                 pause_scale=1.0, write_budget=None):
         self.lro_seconds = float(lro_seconds)
         self.page_size = int(page_size)
         self.consistency_seconds = float(consistency_seconds)  # rule C5
@@ -56,6 +57,7 @@ class Options:
         self.client_id = client_id or "0a5e1b2c-0000-4000-8000-0000000c11e7"
         self.client_secret = client_secret or "armsim-local-secret"
         self.rule_overrides = dict(rule_overrides or {})  # {rule id: "opposite"} (rules.parse_overrides)
+        self.write_budget = write_budget  # rule W13: "N" writes per minute or "N/S" per S seconds (throttle.parse)
 
 
 class Resource:
@@ -81,6 +83,7 @@ class Backend:
     def __init__(self, options=None):
         self.options = options or Options()
         self.lock = threading.RLock()
+        self.faults = Faults()  # injected faults; kept across reset
         self.reset()
         if self.options.state_file and os.path.exists(self.options.state_file):
             self.load(self.options.state_file)
@@ -114,6 +117,10 @@ class Backend:
 
     def _run_event(self, name, op_id, kwargs):
         op = self.operations.get(op_id) if op_id else None
+        error = self.faults.on_operation(self, name, kwargs) if op else None  # an injected failure (rule F2)
+        if error:
+            op.update(status="Failed", endTime=iso(self.now()), error=error)
+            return
         try:
             result = EVENTS[name](self, **kwargs)
         except ArmError as e:
@@ -132,7 +139,8 @@ class Backend:
         synchronously. Otherwise the operation record is returned, for the async headers.
         """
         delay = self.options.lro_seconds if delay is None else delay
-        if delay <= 0:
+        error = self.faults.on_operation(self, name, kwargs) if delay <= 0 else None  # injected (rule F2)
+        if delay <= 0 and not error:
             result = EVENTS[name](self, **kwargs)
             while isinstance(result, Next):
                 result = EVENTS[result.name](self, **result.kwargs)
@@ -140,7 +148,10 @@ class Backend:
         op_id = str(uuid.uuid4())
         op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
         self.operations[op_id] = op
-        self.schedule(delay, name, op_id, **kwargs)
+        if error:  # a synchronous operation that fails is answered as one that ran and ended Failed
+            op.update(status="Failed", endTime=op["startTime"], error=error)
+        else:
+            self.schedule(delay, name, op_id, **kwargs)
         return op
 
     def remaining(self, op_id):

@@ -64,14 +64,18 @@ def running_pid(directory):
 
 
 def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30, consistency_seconds=None,
-       pause_scale=None, rule_overrides=()):
-    """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings)."""
-    from . import rules
+       pause_scale=None, rule_overrides=(), write_budget=None, faults=None):
+    """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings).
+    `write_budget`: writes per minute, or "N/S" per S seconds (rule W13); 0 removes a budget set before.
+    `faults`: a fault spec (faults.py), turned on once stock az is signed in, so that signing in meets none."""
+    from . import faults as fault_spec, rules, throttle
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     try:
         rules.parse_overrides(rule_overrides)
-    except rules.RuleOptionError as e:
+        throttle.parse(write_budget)
+        fault_spec.parse(faults)
+    except (rules.RuleOptionError, throttle.BudgetOptionError, fault_spec.FaultSpecError) as e:
         raise LifecycleError(str(e)) from e
     az = find_az()
     if running_pid(directory):
@@ -79,7 +83,8 @@ def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, tim
                              "first.".format(directory, running_pid(directory), directory))
     config = write_config(directory, {"lro_seconds": lro_seconds, "page_size": page_size,
                                       "state_file": os.path.abspath(state_file) if state_file else None,
-                                      "consistency_seconds": consistency_seconds, "pause_scale": pause_scale})
+                                      "consistency_seconds": consistency_seconds, "pause_scale": pause_scale,
+                                      "write_budget": None if write_budget is None else str(write_budget)})
     _, _, bundle = tls.ensure_certificate(directory)
     port_file = os.path.join(directory, PORT)
     if os.path.exists(port_file):
@@ -107,6 +112,9 @@ def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, tim
     except LifecycleError:
         down(directory)
         raise
+    if faults:
+        from .client import Client
+        Client(directory).call("POST", "/simulator/faults", {"spec": faults}, auth=False)
     return bound
 
 

@@ -37,6 +37,11 @@ RULES = [
          "models.common.require_group"),
     Rule("W12", "doc", "PUT/PATCH of a VM or scale set honours If-Match (412 PreconditionFailed when the etag "
                        "differs) and If-None-Match: * (412 when it exists)", "models.common.check_etag"),
+    Rule("W13", "decision", "With --write-budget N (or N/S), at most N writes (PUT, PATCH, POST, DELETE) are accepted "
+                            "in any 60 (or S) seconds; a write beyond them answers 429 SubscriptionRequestsThrottled "
+                            "with Retry-After: the whole seconds until the oldest accepted write leaves the window. "
+                            "Reads are not throttled. GET /simulator/throttle counts writes sent again before their "
+                            "Retry-After elapsed", "throttle.check"),
 
     Rule("A1", "doc/wire", "capacityReservationGroup {} or {id: null} clears an association; capacityReservation "
                            "null, capacityReservationGroup null, or either missing change nothing; id '' is 400 "
@@ -108,6 +113,17 @@ RULES = [
          "models.power.begin_action"),
     Rule("P2", "doc", "A started machine associated to a group consumes the matching reservation",
          "models.capacity.utilization"),
+
+    Rule("F1", "decision", "Injected faults (--faults, /simulator/faults; none by default) never touch /simulator/*, "
+                           "the token endpoint or metadata. A request refused by one (429 TooManyRequests with "
+                           "Retry-After, 500, 503, 409 Conflict or OperationNotAllowed, a connection closed before "
+                           "it is handled, each maybe after a delay) changes nothing; with reset-after the request "
+                           "takes effect and its answer is lost", "faults.refusal"),
+    Rule("F2", "decision", "A long-running operation that ends Failed (fault lro-failed) reports "
+                           "{status: Failed, error: {code, message}}. An action (start, deallocate, powerOff, "
+                           "restart, manualupgrade) leaves its targets in their previous power state and model; a "
+                           "PUT/PATCH keeps the new model with provisioningState Failed, and a scale set's follow-up "
+                           "(upgrade policy, member count) runs on its next write", "faults.fail"),
 ]
 
 BY_ID = {r.id: r for r in RULES}
@@ -158,5 +174,10 @@ def describe(options):
             item["reading"] = "lag {}s".format(options.consistency_seconds)
         if r.id == "A6":
             item["reading"] = "pauses x{}".format(options.pause_scale)
+        if r.id == "W13":
+            from . import throttle
+            budget = throttle.of(options)
+            item["enabled"] = budget is not None
+            item["reading"] = budget.describe() if budget else "no budget"
         out.append(item)
     return out

@@ -1,6 +1,7 @@
 """HTTPS front end: parse requests, dispatch to the route table, render responses, log requests."""
 import json
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -8,7 +9,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import auth
+from . import auth, throttle
 from .errors import ArmError, InternalServerError, NoRegisteredProviderFound, InvalidRequestContent
 from .ids import ResourceId
 from .models.common import require_group
@@ -28,6 +29,7 @@ class Request:
         self.raw = raw
         self.base_url = base_url
         self._json = None
+        self.fault = None  # the fault injected into this request, if any (faults.py)
 
     @property
     def json(self):
@@ -83,12 +85,37 @@ def make_handler(app):
         def log_message(self, fmt, *args):  # the request log replaces the default stderr lines
             pass
 
+        def handle(self):
+            # The TLS handshake runs here, in the connection's own thread: in the accepting thread, one client
+            # slow to answer would hold up every new connection. And each answer goes out as soon as it is
+            # written: with Nagle's algorithm its body would wait for the client's delayed ACK of its headers
+            # (40 ms for every request a client sends on a kept-alive connection).
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                return  # a client that went away or does not speak TLS
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
+
         def _serve(self):
             start = time.time()
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             req = Request(self.command, self.path, self.headers, raw, app.base_url)
             resp = app.dispatch(req)
+            dropped = req.fault in ("reset", "reset-after")  # faults.py: close the connection without an answer
+            if dropped:
+                self.close_connection = True
+            else:
+                self._answer(resp)
+            if not req.path.startswith("/simulator/"):
+                entry = {"method": req.method, "path": req.path, "query": req.query_string,
+                         "status": 0 if dropped else resp.status, "start": start, "duration": time.time() - start}
+                if req.fault:
+                    entry["fault"] = req.fault
+                app.log.add(entry)
+
+        def _answer(self, resp):
             payload = b""
             if resp.body is not None:
                 payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
@@ -101,9 +128,6 @@ def make_handler(app):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
-            if not req.path.startswith("/simulator/"):
-                app.log.add({"method": req.method, "path": req.path, "query": req.query_string,
-                             "status": resp.status, "start": start, "duration": time.time() - start})
 
         do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -117,6 +141,7 @@ class App:
         self.backend = backend
         self.routes = routes
         self.log = RequestLog(log_path)
+        self.throttle = throttle.of(backend.options)  # rule W13, with --write-budget
         self.base_url = None
         self._ids = 0
 
@@ -129,6 +154,12 @@ class App:
             route, groups = self.routes.match(req.method, req.path)
             if not route.public:
                 auth.check(self.backend, req)
+                refused = throttle.check(self.throttle, req)  # rule W13: a write over the budget
+                if refused is not None:
+                    return refused
+                refusal = self.backend.faults.on_request(req)  # injected faults (faults.py): may delay or refuse
+                if refusal:
+                    return Response(*refusal)
             with self.backend.lock:
                 ran = self.backend.tick()
                 if route.in_group:
@@ -157,7 +188,7 @@ def serve(app, host, port, certfile, keyfile, ready=None):
     httpd = Server((host, port), make_handler(app))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(certfile, keyfile)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
     actual_port = httpd.server_address[1]
     app.base_url = "https://{}:{}".format(host, actual_port)
     if ready:

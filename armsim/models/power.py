@@ -47,6 +47,7 @@ def begin_action(backend, targets, action):
     for res in targets:
         if action in ("restart", "reimage", "reimageall", "redeploy") and res.state.get("power") == "deallocated":
             continue  # these leave a deallocated machine deallocated
+        res.state["power_before"] = res.state.get("power", "running")  # what a failed action restores (F2)
         res.state["power"] = during
     return done
 

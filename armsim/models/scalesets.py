@@ -77,6 +77,7 @@ def put_vmss(backend, rid, body, patch=False, if_match=None, if_none_match=None)
     if not is_flexible(existing):
         associations.check_model_change(backend, existing, old_group, group, instances(backend, existing))
     old_time = (existing.props.get("virtualMachineProfile") or {}).get("timeCreated")
+    retry = existing.state.pop("failed_update", None) or {}  # rule F2: this write retries what an update left undone
     existing.body = new_body
     set_model_group(existing, group)
     _fill_model(existing)
@@ -86,8 +87,10 @@ def put_vmss(backend, rid, body, patch=False, if_match=None, if_none_match=None)
     _stamp_profile(backend, existing, None if changed else old_time)
     existing.props["provisioningState"] = "Updating"
     bump_etag(existing)
-    op = backend.begin(existing.body["location"], "vmss_updated", id=str(rid), upgrade=changed,
-                       group_changed=not same_id(group, old_group) and bool(group or old_group))
+    group_changed = not same_id(group, old_group) and bool(group or old_group)
+    op = backend.begin(existing.body["location"], "vmss_updated", id=str(rid),
+                       upgrade=bool(changed or retry.get("upgrade")),
+                       group_changed=bool(group_changed or retry.get("group_changed")))
     return existing, False, op
 
 
@@ -401,9 +404,14 @@ def _instance_id(res, m):
 
 def targets(backend, res, instance_ids):
     """The members an action names: no list, or '*' in it, means every member (W9)."""
+    everyone = members(backend, res)
     if not instance_ids or "*" in instance_ids:
-        return members(backend, res)
-    return [member(backend, res, str(i)) for i in instance_ids]
+        return everyone
+    by_id = {_instance_id(res, m).lower(): m for m in everyone}  # one pass, not one per named instance
+    missing = next((str(i) for i in instance_ids if str(i).lower() not in by_id), None)
+    if missing is not None:
+        member(backend, res, missing)  # raises its NotFound
+    return [by_id[str(i).lower()] for i in instance_ids]
 
 
 # --- actions ------------------------------------------------------------------------------------

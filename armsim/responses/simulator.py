@@ -1,5 +1,7 @@
 """Control endpoints outside ARM's namespace: request log, rules, reset, health."""
 from .. import rules
+from ..errors import InvalidParameter
+from ..faults import FaultSpecError
 from ..server import Response
 
 
@@ -24,6 +26,18 @@ def reset(backend, req):
     return {"reset": True}
 
 
+def faults(backend, req):
+    """GET: the fault spec and what was injected, by kind. POST {"spec": "...", "enabled": bool}: a new spec (which
+    resets the counts) and/or pause and resume (faults.py)."""
+    if req.method == "POST":
+        body = req.json or {}
+        try:
+            backend.faults.configure(body.get("spec"), body.get("enabled"))
+        except FaultSpecError as e:
+            raise InvalidParameter(str(e), target="spec") from e
+    return backend.faults.report()
+
+
 def health(backend, req):
     return {"status": "ok", "resources": len(backend.resources), "pendingEvents": len(backend.events)}
 
@@ -33,3 +47,4 @@ def add_routes(r, app):
     r.add("GET", "/simulator/rules", list_rules, public=True)
     r.add("POST", "/simulator/reset", reset, public=True)
     r.add("GET", "/simulator/health", health, public=True)
+    r.add("GET POST", "/simulator/faults", faults, public=True)
