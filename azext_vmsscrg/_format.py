@@ -1,6 +1,6 @@
+"""Table transformers. Loaded with the command table, so it imports nothing heavy (not even .snapshot's
+dataclasses): every `az vmss ...` pays for what this module imports."""
 from collections import OrderedDict
-
-from .snapshot import resource_name
 
 NO_GROUP = '-'
 UNKNOWN_GROUP = '?'
@@ -32,3 +32,8 @@ def transform_move_table(result):
                              ('Count', result['status']['summary']['instances']), ('Outcome', ''), ('Seconds', ''),
                              ('Reason', result['status']['nextAction'])]))
     return rows
+
+
+def resource_name(resource_id):
+    """The last segment of an id (snapshot.resource_name, without importing snapshot)."""
+    return resource_id.rstrip('/').rsplit('/', 1)[-1] if resource_id else None

@@ -3,7 +3,7 @@ from knack.arguments import CLIArgumentType
 from azure.cli.core.commands.parameters import (get_enum_type, get_resource_name_completion_list,
                                                 get_three_state_flag, resource_group_name_type)
 
-from ._validators import validate_vmss_name
+from ._validators import MAX_CONCURRENCY, validate_resource_group_name, validate_vmss_name
 
 STRATEGIES = ('deallocate', 'zero-capacity')
 
@@ -19,7 +19,7 @@ vmss_name_type = CLIArgumentType(
 
 def load_arguments(self, _):
     with self.argument_context('vmss capacity-reservation') as c:
-        c.argument('resource_group_name', resource_group_name_type)
+        c.argument('resource_group_name', resource_group_name_type, validator=validate_resource_group_name)
         c.argument('vm_scale_set_name', vmss_name_type)
 
     for scope in ('vmss capacity-reservation attach', 'vmss capacity-reservation detach'):
@@ -31,7 +31,8 @@ def load_arguments(self, _):
                        help='Flexible members (and Manual-policy upgrades) are handled in batches of at most this '
                             'percentage of the instances, so that the rest keep serving. Default: 20.')
             c.argument('concurrency', type=int,
-                       help='How many per-VM operations run at once. Default: 16, at most 64.')
+                       help='How many per-VM operations run at once. Default: every member of a batch at once, '
+                            'at most {}.'.format(MAX_CONCURRENCY))
             c.argument('dry_run', arg_type=get_three_state_flag(),
                        help='Show the plan (steps, targets, reasons, expected disruption) and change nothing.')
             c.argument('yes', options_list=['--yes', '-y'], action='store_true',

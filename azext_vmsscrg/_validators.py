@@ -7,6 +7,21 @@ from azure.cli.core.azclierror import ArgumentUsageError, InvalidArgumentValueEr
 # (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcompute, as
 # Microsoft's PSRule.Rules.Azure encodes it in rule Azure.VMSS.Name). The core vm module has no such check.
 _VMSS_NAME = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?')
+# Resource group names: 1-90 letters (Unicode too), digits, underscores, parentheses, hyphens and periods, not
+# ending with a period (the REST specification's pattern ^[-\w\._\(\)]+$ and the documented naming rules). The
+# SDK puts the name in the request path as it is, so anything else would address another resource.
+_RESOURCE_GROUP = re.compile(r'[-\w.()]{0,89}[-\w()]')
+
+
+def validate_resource_group_name(namespace):
+    """Reject a malformed --resource-group before any request. With --ids the names arrive as a list."""
+    names = namespace.resource_group_name
+    for name in names if isinstance(names, list) else [names]:
+        if name is not None and not _RESOURCE_GROUP.fullmatch(name):
+            raise InvalidArgumentValueError(
+                "Invalid --resource-group '{}': not a valid resource group name.".format(name),
+                recommendation="Use 1-90 letters, digits, underscores, parentheses, hyphens or periods, not ending "
+                               "with a period: 'az group list -o table' lists your resource groups.")
 
 
 def validate_vmss_name(namespace):
@@ -21,11 +36,14 @@ def validate_vmss_name(namespace):
 
 
 _GROUP_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}')
-MAX_CONCURRENCY = 64
+# Per-VM operations in flight at once. The default is a step's batch (every member of the batch at once) up to
+# this cap; --concurrency overrides it. The SDK's connection pool is sized to match (_client_factory.py).
+MAX_CONCURRENCY = 256
 
 
 def validate_detach(namespace):
     """Everything detach can check before a request (a command validator replaces the argument ones)."""
+    validate_resource_group_name(namespace)
     validate_vmss_name(namespace)
     _validate_numbers(namespace)
     zero = namespace.strategy == 'zero-capacity'
@@ -38,6 +56,7 @@ def validate_detach(namespace):
 
 
 def validate_attach(cmd, namespace):
+    validate_resource_group_name(namespace)
     validate_vmss_name(namespace)
     _validate_numbers(namespace)
     _validate_group(cmd, namespace)
@@ -48,7 +67,7 @@ def _validate_numbers(namespace):
         raise InvalidArgumentValueError(
             '--max-unavailable must be a percentage from 1 to 100, not {}.'.format(namespace.max_unavailable),
             recommendation='For example --max-unavailable 20 takes at most a fifth of the members down at a time.')
-    if not 1 <= namespace.concurrency <= MAX_CONCURRENCY:
+    if namespace.concurrency is not None and not 1 <= namespace.concurrency <= MAX_CONCURRENCY:
         raise InvalidArgumentValueError('--concurrency must be from 1 to {}, not {}.'.format(
             MAX_CONCURRENCY, namespace.concurrency))
 

@@ -4,7 +4,7 @@ from functools import partial
 from knack.log import get_logger
 
 from ._client_factory import cf_compute_for_subscription
-from .inspect import inspect_scale_set
+from .inspect import SETTLE_TIMEOUT, inspect_scale_set, wait_until_settled
 from .journal import Journal
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
 from .execute import DEFAULT_CONCURRENCY, Executor, StepFailed
@@ -30,7 +30,7 @@ def detach(cmd, client, resource_group_name, vm_scale_set_name, strategy=DEALLOC
     # str()/int(): the CLI passes defaults as marked subclasses, which would serialise as {"isDefault": true}
     intent = Intent('detach', strategy=str(strategy), leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable), force=bool(force))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, int(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
 
 
 def attach(cmd, client, resource_group_name, vm_scale_set_name, capacity_reservation_group,
@@ -38,7 +38,12 @@ def attach(cmd, client, resource_group_name, vm_scale_set_name, capacity_reserva
            dry_run=False, yes=False):
     intent = Intent('attach', group_id=capacity_reservation_group, leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, int(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
+
+
+def _count(concurrency):
+    """--concurrency, or None: as many as a step's batch has members, up to the cap (execute.py)."""
+    return None if concurrency is None else int(concurrency)
 
 
 def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_id=None):
@@ -49,7 +54,9 @@ def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_i
 
 def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes):
     """Inspect, plan, confirm, execute, verify. Re-running after any interruption recomputes the plan."""
-    snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id)
+    snapshot = wait_until_settled(
+        lambda: _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id),
+        0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT))
     journal = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id)
     intent = replace(intent, restore=journal.load())
     plan = make_plan(snapshot, intent)

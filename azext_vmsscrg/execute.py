@@ -9,14 +9,17 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 from knack.log import get_logger
 
 from . import plan as p
+from ._lro import polling
+from ._validators import MAX_CONCURRENCY
 from .snapshot import same_id
 
 logger = get_logger(__name__)
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = None  # a step's batch at once, up to MAX_CONCURRENCY
 ATTEMPTS = 4  # for a transient failure of one operation (throttling and 5xx are retried by the SDK first)
 POLL_SECONDS = 2
 UPGRADE_TIMEOUT = 3 * 3600
@@ -38,7 +41,7 @@ class Executor:
         self.rg = self.scale_set.resource_group
         self.name = self.scale_set.name
         self.members = {p.member_key(i): i for i in snapshot.instances}
-        self.concurrency = max(1, concurrency)
+        self.concurrency = max(1, concurrency) if concurrency else MAX_CONCURRENCY
         self.progress = progress
         self.sleep = sleep
 
@@ -55,7 +58,10 @@ class Executor:
             logger.warning('%s', label)
             self._report(label, n - 1, len(steps))
             started = time.time()
-            getattr(self, '_' + step.action)(step)
+            try:
+                getattr(self, '_' + step.action)(step)
+            except AzureError as ex:  # a read-back that failed after the SDK's own retries
+                raise StepFailed(step, _message(ex)) from ex
             results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
         self._report('Done', len(steps), len(steps))
         return results
@@ -70,7 +76,7 @@ class Executor:
             rg, group, name = _parse_reservation(reservation_id)
             body = _bytes({'sku': {'capacity': step.capacity}})
             result = self._retry(step, lambda: self.client.capacity_reservations.begin_update(
-                rg, group, name, body()).result())
+                rg, group, name, body(), polling=polling()).result())
             if result.sku.capacity != step.capacity:
                 raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
                     name, result.sku.capacity, step.capacity))
@@ -83,7 +89,8 @@ class Executor:
             body = current.serialize(keep_readonly=False)
             body.setdefault('properties', {}).setdefault('virtualMachineProfile', {})['capacityReservation'] = {
                 'capacityReservationGroup': {'id': step.group}}
-            return ops.begin_create_or_update(self.rg, self.name, _bytes(body)(), if_match=current.etag).result()
+            return ops.begin_create_or_update(self.rg, self.name, _bytes(body)(), if_match=current.etag,
+                                              polling=polling()).result()
 
         result = self._retry(step, put)
         profile = result.virtual_machine_profile
@@ -100,7 +107,7 @@ class Executor:
             rg = _parse(vm.id)['resource_group']
             body = _bytes({'properties': {'capacityReservation': {'capacityReservationGroup': {'id': step.group}}}})
             result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
-                rg, vm.name, body()).result())
+                rg, vm.name, body(), polling=polling()).result())
             now = result.capacity_reservation.capacity_reservation_group.id if (
                 result.capacity_reservation and result.capacity_reservation.capacity_reservation_group) else None
             if not same_id(now, step.group):
@@ -116,24 +123,38 @@ class Executor:
 
     def _power(self, step, operation, done):
         if self.scale_set.orchestration_mode == p.FLEXIBLE:
+            wrong = []
+            reached = self._power_one(step, operation, done)
+
             def one(key):
-                vm = self.members[key]
-                rg = _parse(vm.id)['resource_group']
-                self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(rg, vm.name).result())
+                if not reached(key):
+                    wrong.append(key)
             self._each(step, one)
         else:
             ids = {'instanceIds': list(step.targets)}
             self._retry(step, lambda: getattr(self.client.virtual_machine_scale_sets, operation)(
-                self.rg, self.name, vm_instance_i_ds=_bytes(ids)()).result())
-        wrong = [key for key, power in self._power_states().items() if key in step.targets and not done(power)]
+                self.rg, self.name, vm_instance_i_ds=_bytes(ids)(), polling=polling(action=True)).result())
+            wrong = [key for key, power in self._power_states().items() if key in step.targets and not done(power)]
         if wrong:
             raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
                 len(wrong), ', '.join(sorted(wrong)[:10])))
 
+    def _power_one(self, step, operation, done):
+        """`reached(key)`: run the power operation on one Flexible member, then read that member back."""
+        def reached(key):
+            vm = self.members[key]
+            rg = _parse(vm.id)['resource_group']
+            self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(
+                rg, vm.name, polling=polling(action=True)).result())
+            # read back this member alone, as soon as it is done: a list of every member after each batch
+            # would read the whole scale set again for the few members the batch changed
+            return done(_power_state(self.client.virtual_machines.instance_view(rg, vm.name)))
+        return reached
+
     def _upgradeInstances(self, step):
         body = {'instanceIds': list(step.targets)}
         self._retry(step, lambda: self.client.virtual_machine_scale_sets.begin_update_instances(
-            self.rg, self.name, _bytes(body)()).result())
+            self.rg, self.name, _bytes(body)(), polling=polling(action=True)).result())
         stale = [key for key, latest in self._latest_model().items() if key in step.targets and latest is False]
         if stale:
             raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
@@ -165,7 +186,10 @@ class Executor:
             return list(self.client.virtual_machines.list(
                 self.rg, filter="'virtualMachineScaleSet/id' eq '{}'".format(self.scale_set.id),
                 expand='instanceView'))
-        return list(self.client.virtual_machine_scale_set_vms.list(self.rg, self.name, expand='instanceView'))
+        # only what a read-back needs (instance id, instance view, latestModelApplied): a whole instance takes
+        # several times longer to deserialize, and each step reads every instance back
+        return list(self.client.virtual_machine_scale_set_vms.list(self.rg, self.name, expand='instanceView',
+                                                                   select='instanceView'))
 
     def _power_states(self):
         out = {}
@@ -174,8 +198,7 @@ class Executor:
             view = vm.instance_view
             if view is None and self.scale_set.orchestration_mode == p.FLEXIBLE:
                 view = self.client.virtual_machines.instance_view(_parse(vm.id)['resource_group'], vm.name)
-            codes = [s.code for s in (view.statuses or ()) if (s.code or '').startswith('PowerState/')] if view else []
-            out[key] = codes[0].split('/', 1)[1] if codes else None
+            out[key] = _power_state(view)
         return out
 
     def _latest_model(self):
@@ -208,30 +231,43 @@ class Executor:
                 future.result()
 
     def _retry(self, step, fn):
-        """Run one operation, again after a transient failure (409 conflict, 5xx, dropped connection)."""
-        from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+        """Run one operation, again after a transient failure: an operation that ended Failed, 409 (another
+        operation in progress), 412 (the resource changed since it was read), 429, 5xx, a dropped connection."""
         delay = 2.0
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return fn()
-            except (ServiceRequestError, ServiceResponseError) as ex:
-                error = ex
-            except HttpResponseError as ex:
-                if ex.status_code is not None and ex.status_code not in (409, 429) and ex.status_code < 500:
+            except AzureError as ex:
+                if not _transient(ex):
                     raise StepFailed(step, _message(ex)) from ex
-                error = ex
-            if attempt == ATTEMPTS:
-                raise StepFailed(step, _message(error)) from error
-            logger.warning('%s failed (%s); retrying in %.0f s', step.action, _message(error), delay)
+                if attempt == ATTEMPTS:
+                    raise StepFailed(step, '{} (after {} attempts)'.format(_message(ex), ATTEMPTS)) from ex
+                logger.warning('%s failed (%s); retrying in %.0f s', step.action, _message(ex), delay)
             self.sleep(delay)
             delay *= 2
         return None
+
+
+def _transient(ex):
+    """Worth another attempt. An HttpResponseError with a 2xx status is a long-running operation that ended
+    Failed (its status was read with 200); a request that Azure refused for what it asks is not retried."""
+    if isinstance(ex, (ServiceRequestError, ServiceResponseError)):
+        return True
+    if not isinstance(ex, HttpResponseError):
+        return False
+    status = ex.status_code
+    return status is None or status < 400 or status in (409, 412, 429) or status >= 500
 
 
 def _bytes(body):
     """A factory of request bodies sent as JSON exactly as written: the SDK's models drop an explicit null."""
     data = json.dumps(body).encode()
     return lambda: io.BytesIO(data)
+
+
+def _power_state(view):
+    codes = [s.code for s in (view.statuses or ()) if (s.code or '').startswith('PowerState/')] if view else []
+    return codes[0].split('/', 1)[1] if codes else None
 
 
 def _count(step):

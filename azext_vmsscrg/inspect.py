@@ -4,18 +4,22 @@ The requests don't grow with the number of instances, apart from paging and the 
 Flexible members that the member list returns without one: the scale set; its instances (one paged
 list); the group with its instance view and its reservations (one GET, one paged list); and, only when
 some Uniform instance isn't on the latest model and isn't in that group's list, one paged list of the
-subscription's groups to find the group it still holds.
+subscription's groups to find the group it still holds. When no group is in play but the instances hold
+one (a detach half done), that group is read instead.
 """
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from knack.log import get_logger
 
 from .snapshot import (FLEXIBLE, UNIFORM, Group, Instance, ReadError, Reservation, ScaleSet, Snapshot,
-                       group_in_play, normalize_id)
+                       group_in_play, held_group, normalize_id)
 
 logger = get_logger(__name__)
 
 MAX_PARALLEL_READS = 16
+SETTLE_TIMEOUT = 900  # seconds to wait for an operation already running on the scale set (vmsscrg.settle_timeout)
+SETTLE_POLL_SECONDS = 5
 # What Azure does for a scale set without an upgrade policy (Flexible scale sets may have none):
 # existing instances change only when someone updates them.
 DEFAULT_UPGRADE_MODE = 'Manual'
@@ -43,14 +47,31 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     if scale_set.orchestration_mode == FLEXIBLE:
         members = _flexible_members(client, resource_group_name, vmss.id)
         in_play = group_in_play(scale_set, members)
-        group, group_error = read_group(in_play)
+        # none in play (a detach half done): the group members still hold, whose reservations the plan needs
+        group, group_error = read_group(in_play or held_group(members))
         return Snapshot(scale_set, members, group, group_error, None, *read_target(in_play))
 
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
     instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error)
+    if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
+        group, group_error = read_group(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
+
+
+def wait_until_settled(read_snapshot, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Read the scale set until no operation runs on it (an earlier run, killed mid-operation, leaves Azure
+    finishing it) or `timeout` seconds have passed; returns the last snapshot, settled or not."""
+    deadline = clock() + timeout
+    snapshot = read_snapshot()
+    if snapshot.busy and timeout > 0:
+        logger.warning("Scale set '%s' %s: waiting up to %d seconds for that operation to finish.",
+                       snapshot.scale_set.name, snapshot.busy, timeout)
+    while snapshot.busy and clock() < deadline:
+        sleep(min(SETTLE_POLL_SECONDS, max(0.0, deadline - clock())))
+        snapshot = read_snapshot()
+    return snapshot
 
 
 def _get_scale_set(client, resource_group_name, vm_scale_set_name):
@@ -65,7 +86,8 @@ def _get_scale_set(client, resource_group_name, vm_scale_set_name):
                 recommendation="Check --resource-group: 'az group list -o table' lists your resource groups."
             ) from ex
         raise ResourceNotFoundError(
-            "Scale set '{}' was not found in resource group '{}'.".format(vm_scale_set_name, resource_group_name),
+            "Scale set '{}' was not found in resource group '{}'{}.".format(
+                vm_scale_set_name, resource_group_name, _what_else(client, resource_group_name, vm_scale_set_name)),
             recommendation="Check --name: 'az vmss list -g {} -o table' lists the scale sets there.".format(
                 resource_group_name)) from ex
     except HttpResponseError as ex:
@@ -75,6 +97,18 @@ def _get_scale_set(client, resource_group_name, vm_scale_set_name):
                 recommendation='Check --resource-group, --name or --subscription, and your access to the '
                                'scale set.') from ex
         raise
+
+
+def _what_else(client, resource_group_name, name):
+    """', where it is a virtual machine' (and which scale set it belongs to) when a VM has the name, else ''."""
+    from azure.core.exceptions import HttpResponseError
+    try:
+        vm = client.virtual_machines.get(resource_group_name, name)
+    except HttpResponseError:
+        return ''
+    owner = vm.virtual_machine_scale_set.id if vm.virtual_machine_scale_set else None
+    return ": '{}' is a virtual machine{}".format(name, ", a member of scale set '{}'".format(
+        owner.rstrip('/').rsplit('/', 1)[-1]) if owner else ', not a scale set')
 
 
 def _scale_set(vmss, resource_group_name):

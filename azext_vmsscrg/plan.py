@@ -28,7 +28,6 @@ STRATEGIES = (DEALLOCATE_STRATEGY, ZERO_CAPACITY_STRATEGY)
 DEFAULT_MAX_UNAVAILABLE = 20  # percent, like the rolling upgrade policy's maxBatchInstancePercent default
 NOT_ALLOCATED = ('deallocated', 'deallocating')
 RESTARTED = ('running', 'starting')
-TRANSITIONAL = ('starting', 'stopping', 'deallocating')
 
 DETACH_DOC = 'remove-vmss-from-capacity-reservation-group.md'
 FLEX_DOC = 'associate-flexible-vmss-to-capacity-reservation-group.md'
@@ -112,17 +111,15 @@ def make_plan(snapshot, intent):
 
 
 def _check_settled(snapshot):
-    """Refuse while another operation is running on the scale set or a member is changing power state."""
+    """Refuse while another operation is running on the scale set or a member is changing power state (the
+    command has waited for it first, up to vmsscrg.settle_timeout seconds)."""
     scale_set = snapshot.scale_set
-    state = scale_set.provisioning_state
-    busy = [i.name for i in snapshot.instances if i.power_state in TRANSITIONAL]
-    if (state and state.lower() != 'succeeded') or busy:
-        doing = "is in provisioning state '{}'".format(state) if state and state.lower() != 'succeeded' else \
-            'has members changing power state ({})'.format(', '.join(busy[:5]))
+    if snapshot.busy:
         raise ValidationError(
-            "Scale set '{}' {}: another operation is running on it.".format(scale_set.name, doing),
+            "Scale set '{}' {}: another operation is running on it.".format(scale_set.name, snapshot.busy),
             recommendation='Wait for it to finish (az vmss wait -g {} -n {} --updated), then run this command '
-                           'again.'.format(scale_set.resource_group, scale_set.name))
+                           'again; or let the command wait longer: az config set vmsscrg.settle_timeout=SECONDS.'
+                           .format(scale_set.resource_group, scale_set.name))
 
 
 def _check_intent(intent):

@@ -7,6 +7,9 @@ from typing import Optional, Tuple
 
 UNIFORM = 'Uniform'
 FLEXIBLE = 'Flexible'
+# provisioning states in which no operation runs: 'Failed' too (the operation is over; the next write retries it)
+SETTLED_STATES = ('succeeded', 'failed', 'canceled')
+CHANGING_POWER = ('starting', 'stopping', 'deallocating')
 
 
 def normalize_id(resource_id):
@@ -106,6 +109,23 @@ class Snapshot:
     @property
     def group_id(self):
         return group_in_play(self.scale_set, self.instances)
+
+    @property
+    def busy(self):
+        """What shows that an operation is running on the scale set, or None when it is settled."""
+        state = self.scale_set.provisioning_state
+        if state and state.lower() not in SETTLED_STATES:
+            return "is in provisioning state '{}'".format(state)
+        changing = [i.name for i in self.instances if i.power_state in CHANGING_POWER]
+        if changing:
+            return 'has members changing power state ({})'.format(', '.join(changing[:5]))
+        return None
+
+
+def held_group(instances):
+    """The one group the instances that are on a group hold, or None when they hold none or several."""
+    groups = {normalize_id(instance.group_id): instance.group_id for instance in instances if instance.group_id}
+    return next(iter(groups.values())) if len(groups) == 1 else None
 
 
 def group_in_play(scale_set, instances):

@@ -90,12 +90,26 @@ def _power(view):
 def run_killed_after_writes(sim, args, n_writes, timeout=120):
     """Start `az args`, and SIGKILL it as soon as the simulator has answered `n_writes` write requests."""
     mark = sim.mark()
-    proc = subprocess.Popen([sim_az(sim)] + list(args), env=sim.env(), stdout=subprocess.DEVNULL,
+
+    def due():
+        return len([e for e in sim.requests(mark)["requests"] if e["method"] in WRITES]) >= n_writes
+    return _run_killed_when(sim, args, due, timeout)
+
+
+def run_killed_after(sim, args, seconds, timeout=120):
+    """Start `az args`, and SIGKILL it `seconds` after it started, wherever it is (a request in flight, a poll,
+    a sleep between retries). Returns its exit code: -9 when killed, else how it ended by itself."""
+    deadline = time.time() + seconds
+    return _run_killed_when(sim, args, lambda: time.time() >= deadline, timeout)
+
+
+def _run_killed_when(sim, args, due, timeout):
+    proc = subprocess.Popen([sim_az(sim)] + list(args), env=sim.env(), stdout=subprocess.DEVNULL, cwd=sim.dir,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + timeout
     try:
         while proc.poll() is None and time.time() < deadline:
-            if len([e for e in sim.requests(mark)["requests"] if e["method"] in WRITES]) >= n_writes:
+            if due():
                 os.killpg(proc.pid, signal.SIGKILL)
                 break
             time.sleep(0.005)

@@ -16,7 +16,7 @@ FOREIGN = "/subscriptions/00000000-0000-0000-0000-0000000000ff/resourceGroups/x/
 @pytest.fixture(scope="module")
 def sim(az_sim):
     scale_sets = [uniform(name="u", group=None), uniform(name="reg", zones=(), group=None)]
-    seed(az_sim, RG, [crg(), crg("regional", zones=())], scale_sets)
+    seed(az_sim, RG, [crg(), crg("regional", zones=())], scale_sets, vms=[{"name": "vm1", "zone": "1"}])
     az_sim.seed({"resourceGroups": [{"name": "bad-west", "location": "westus",
                                      "capacityReservationGroups": [crg("west")]}]})
     return az_sim
@@ -70,6 +70,27 @@ CASES = [
     (["attach", "-g", RG, "-n", "u", "--crg", "regional", "--yes"], "ValidationError", "regional"),
     (["attach", "-g", RG, "-n", "u", "--crg", "g", "--max-unavailable", "x"], None, "--max-unavailable"),
     (["attach", "-g", RG, "-n", "u", "--crg", "g", "--strategy", "zero-capacity"], None, "--strategy"),
+    # hostile resource group names: the SDK would put them in the request path as they are
+    (["detach", "-g", RG + "/providers", "-n", "u", "--yes"], "InvalidArgumentValueError", "--resource-group"),
+    (["status", "-g", "../" + RG, "-n", "u"], "InvalidArgumentValueError", "--resource-group"),
+    (["attach", "-g", "r" * 91, "-n", "u", "--crg", "g", "--yes"], "InvalidArgumentValueError", "--resource-group"),
+    (["detach", "-g", RG + "?api-version=1", "-n", "u", "--yes"], "InvalidArgumentValueError", "--resource-group"),
+    (["status", "-g", RG, "-n", "\uff55"], "InvalidArgumentValueError", "--name"),  # a fullwidth u
+    # wrong resource types
+    (["detach", "-g", RG, "-n", "vm1", "--yes"], "ResourceNotFoundError", "'vm1' is a virtual machine"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{vmss_id}", "--yes"], "InvalidArgumentValueError",
+     "not the id of a capacity reservation group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{rg_id}", "--yes"], "InvalidArgumentValueError",
+     "not the id of a capacity reservation group"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "{group_id}/../../virtualMachines/vm1", "--yes"],
+     "InvalidArgumentValueError", "not the id of a capacity reservation group"),
+    # flags of the other command, or values outside their type
+    (["detach", "-g", RG, "-n", "u", "--crg", "g", "--yes"], None, "--crg"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "g", "--force", "--yes"], None, "--force"),
+    (["detach", "-g", RG, "-n", "u", "--max-unavailable", "50%", "--yes"], None, "--max-unavailable"),
+    (["detach", "-g", RG, "-n", "u", "--strategy", "", "--yes"], None, "--strategy"),
+    (["attach", "-g", RG, "-n", "u", "--crg", "g", "--leave-deallocated", "maybe", "--yes"], None,
+     "--leave-deallocated"),
 ]
 
 
@@ -77,7 +98,9 @@ CASES = [
 def test_bad_input_is_refused_before_any_write(sim, args, error_class, text):
     args = [a.format(vm_id=group_id(sim, RG, "u", "virtualMachines"),
                      reservation_id=group_id(sim, RG, "g") + "/capacityReservations/r1",
-                     west_id=group_id(sim, "bad-west", "west")) for a in args]
+                     west_id=group_id(sim, "bad-west", "west"), group_id=group_id(sim, RG, "g"),
+                     vmss_id=group_id(sim, RG, "u", "virtualMachineScaleSets"),
+                     rg_id="/subscriptions/{}/resourceGroups/{}".format(sim.sub, RG)) for a in args]
     if args[:1] == ["detach"] and "--yes" not in args and "-n" in args and args[args.index("-n") + 1] == "u":
         # make sure a plan exists, so the missing --yes is what stops it
         sim.az("vmss", "update", "-g", RG, "-n", "u", "--capacity-reservation-group", "g")
@@ -102,18 +125,38 @@ def slow_sim(tmp_path_factory):
         lifecycle.down(directory)
 
 
-@pytest.mark.parametrize("busy", ["model update running", "instances deallocating"])
-def test_operation_running_on_the_scale_set_is_refused(slow_sim, busy):
-    rg = "busy-" + busy.split()[0]
-    seed(slow_sim, rg, [crg()], [uniform(capacity=2)])
+def start_busy(sim, rg, busy):
+    """An operation of someone else's on scale set u, still running when this returns."""
+    seed(sim, rg, [crg()], [uniform(capacity=2)])
     if busy == "model update running":
-        slow_sim.az("vmss", "update", "-g", rg, "-n", "u", "--set", "tags.busy=yes", "--no-wait")
+        sim.az("vmss", "update", "-g", rg, "-n", "u", "--set", "tags.busy=yes", "--no-wait")
     else:
-        subprocess.run([AZ, "vmss", "deallocate", "-g", rg, "-n", "u", "--no-wait"], env=slow_sim.env(),
-                       check=True, capture_output=True)
+        action = "deallocate" if busy == "instances deallocating" else "stop"
+        subprocess.run([AZ, "vmss", action, "-g", rg, "-n", "u", "--no-wait"], env=sim.env(), check=True,
+                       capture_output=True)
+
+
+@pytest.mark.parametrize("busy", ["model update running", "instances deallocating", "instances stopping"])
+def test_operation_running_on_the_scale_set_is_refused(slow_sim, busy):
+    rg = "busy-" + busy.split()[1]
+    start_busy(slow_sim, rg, busy)
     mark = slow_sim.mark()
+    # waiting for it is bounded by vmsscrg.settle_timeout (here: not at all)
     code, _, err = slow_sim.az("vmss", "capacity-reservation", "detach", "-g", rg, "-n", "u", "--yes", "--debug",
-                               expect=None)
+                               expect=None, env=slow_sim.env(AZURE_VMSSCRG_SETTLE_TIMEOUT="0"))
     assert code != 0 and "another operation is running" in err and "az vmss wait" in err
-    assert "ValidationError" in err
+    assert "ValidationError" in err and "vmsscrg.settle_timeout" in err
     assert writes(slow_sim, mark, rg) == []
+
+
+def test_run_waits_for_the_running_operation_then_goes_on(slow_sim):
+    start_busy(slow_sim, "busy-wait", "instances deallocating")
+    mark = slow_sim.mark()
+    _, result, err = slow_sim.az("vmss", "capacity-reservation", "detach", "-g", "busy-wait", "-n", "u", "--yes")
+    assert "waiting up to 900 seconds for that operation to finish" in err
+    assert result["status"]["state"] == "detached"
+    # nothing was written before the deallocation that was running had ended
+    log = slow_sim.requests(mark)["requests"]
+    first_write = min(e["start"] for e in log if e["method"] in ("PUT", "PATCH", "POST"))
+    reads = [e for e in log if e["method"] == "GET" and "/virtualMachines" in e["path"] and e["start"] < first_write]
+    assert len(reads) >= 2

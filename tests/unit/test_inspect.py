@@ -115,7 +115,9 @@ class FakeCompute:
         self.virtual_machines = SimpleNamespace(
             list=self._serve('vms.list', lambda rg, filter, expand: [  # pylint: disable=redefined-builtin
                 models.VirtualMachine.deserialize(vm) for vm in vms]),
-            instance_view=self._serve('vms.instance_view', on_instance_view))
+            instance_view=self._serve('vms.instance_view', on_instance_view),
+            get=self._serve('vms.get', lambda rg, name: models.VirtualMachine.deserialize(
+                next(vm for vm in vms if vm['name'] == name))))
         self.capacity_reservation_groups = SimpleNamespace(
             get=self._serve('groups.get', lambda rg, name, expand: models.CapacityReservationGroup.deserialize(
                 self._groups[name.lower()])),
@@ -314,21 +316,37 @@ def test_flexible_without_profile_reads_the_group_its_members_share(groups, in_p
     assert snapshot.scale_set.has_vm_profile is False
     assert snapshot.group_source == 'members'
     assert snapshot.group_id == in_play
-    assert client.count('groups.get') == (1 if in_play else 0)
+    # half detached, no group is in play; the group the members still hold is read for its reservations
+    assert client.count('groups.get') == 1 and snapshot.group.id == GROUP_ID
 
 
 @pytest.mark.parametrize('code, message', [
     ('ResourceNotFound', "Scale set 'MyScaleSet' was not found in resource group 'MyResourceGroup'."),
     ('ResourceGroupNotFound', "Resource group 'MyResourceGroup' was not found.")])
 def test_missing_scale_set_or_resource_group_raises_resource_not_found(code, message):
-    client = FakeCompute(errors={'vmss.get': not_found(code)})
+    client = FakeCompute(errors={'vmss.get': not_found(code), 'vms.get': not_found()})
 
     with pytest.raises(ResourceNotFoundError) as error:
         inspect(client)
 
     assert error.value.error_msg == message
     assert error.value.recommendations
-    assert client.request_names == ['vmss.get']
+    # a missing scale set: is the name a virtual machine's?
+    assert client.request_names == (['vmss.get'] if code == 'ResourceGroupNotFound' else ['vms.get', 'vmss.get'])
+
+
+@pytest.mark.parametrize('member_of, text', [(None, "'MyScaleSet' is a virtual machine, not a scale set"),
+                                             (VMSS_ID, "'MyScaleSet' is a virtual machine, a member of scale set "
+                                                       "'MyScaleSet'")])
+def test_name_of_a_virtual_machine_says_so(member_of, text):
+    vm = dict(member_json('MyScaleSet'), properties={'virtualMachineScaleSet': {'id': member_of}} if member_of
+              else {})
+    client = FakeCompute(vms=[vm], errors={'vmss.get': not_found()})
+
+    with pytest.raises(ResourceNotFoundError) as error:
+        inspect(client)
+
+    assert text in error.value.error_msg
 
 
 def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_unreadable_model_group():

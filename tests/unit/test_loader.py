@@ -35,7 +35,8 @@ def test_missing_scale_set_exits_with_code_3(status_command):
         raise SdkResourceNotFoundError('Not found.')
 
     operation = status_command.command_kwargs['command_operation']
-    operation.client_factory = lambda cli_ctx: SimpleNamespace(virtual_machine_scale_sets=SimpleNamespace(get=get))
+    operation.client_factory = lambda cli_ctx: SimpleNamespace(virtual_machine_scale_sets=SimpleNamespace(get=get),
+                                                               virtual_machines=SimpleNamespace(get=get))
 
     with pytest.raises(ResourceNotFoundError) as error:
         status_command.handler({'cmd': status_command, 'resource_group_name': 'MyResourceGroup',

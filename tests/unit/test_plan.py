@@ -169,6 +169,30 @@ def test_zero_capacity_zeroes_reservations_and_deallocates_nothing():
     play(s, plan)
 
 
+def test_zero_capacity_rerun_after_the_model_left_finishes_the_instances():
+    # a zero-capacity run stopped after its model step: the instances still hold the group, now at capacity 0
+    s = snap(scale_set(model=None, zones=('1',)), [instance(0, zone='1', latest=False), instance(1, zone='1')],
+             group(zones=('1',), capacity=0, associated=(VMSS + '/virtualMachines/0',)))
+    plan = detach(s, strategy='zero-capacity')
+    assert actions(plan) == [p.UPGRADE] * len(plan.steps) and plan.zeroed == ()
+    play(s, plan)
+
+
+@pytest.mark.parametrize('state, power, busy', [
+    ('Succeeded', 'running', None), ('Failed', 'deallocated', None),  # a failed operation is over
+    ('Updating', 'running', "is in provisioning state 'Updating'"),
+    ('Succeeded', 'deallocating', 'has members changing power state (ss_0)')])
+def test_busy_scale_set_is_refused_and_a_failed_one_is_settled(state, power, busy):
+    s = snap(replace(scale_set(), provisioning_state=state), [instance(0, power=power)], group())
+    assert s.busy == busy
+    if busy:
+        with pytest.raises(ValidationError, match='another operation is running') as err:
+            detach(s)
+        assert 'vmsscrg.settle_timeout' in err.value.recommendations[0]
+    else:
+        assert actions(detach(s))[-1] in (p.UPGRADE, p.START)
+
+
 def test_zero_capacity_refused_when_others_use_the_group_unless_forced():
     others = (SUB + '/virtualMachines/someone-else',)
     s = snap(scale_set(), [instance(0)], group(associated=others + (VMSS + '/virtualMachines/0',)))

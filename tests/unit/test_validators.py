@@ -3,7 +3,7 @@ from types import SimpleNamespace
 import pytest
 from azure.cli.core.azclierror import InvalidArgumentValueError
 
-from azext_vmsscrg._validators import validate_vmss_name
+from azext_vmsscrg._validators import validate_resource_group_name, validate_vmss_name
 
 
 @pytest.mark.parametrize('name', ['a', 'A', '7', 'MyScaleSet', 'my-scale_set.01', 'vmss_', 'a' * 64, 'a.-_b'])
@@ -31,3 +31,16 @@ def test_names_from_ids_are_each_checked():
     validate_vmss_name(SimpleNamespace(vm_scale_set_name=['vmss1', 'vmss2']))
     with pytest.raises(InvalidArgumentValueError, match="--name 'bad-'"):
         validate_vmss_name(SimpleNamespace(vm_scale_set_name=['vmss1', 'bad-']))
+
+
+@pytest.mark.parametrize('name', ['rg', 'My_Group-1.(prod)', 'a' * 90, 'grüppe', '-rg'])
+def test_valid_resource_groups_pass(name):
+    validate_resource_group_name(SimpleNamespace(resource_group_name=name))
+
+
+@pytest.mark.parametrize('name', ['', 'a' * 91, 'rg.', 'rg/providers', '../x', 'rg?api-version=1', 'rg#', 'my rg',
+                                  'rg\n', 'rg%2Fx'])
+def test_invalid_resource_groups_raise_naming_the_flag(name):
+    with pytest.raises(InvalidArgumentValueError) as error:
+        validate_resource_group_name(SimpleNamespace(resource_group_name=name))
+    assert '--resource-group' in error.value.error_msg and error.value.recommendations
