@@ -393,8 +393,8 @@ class VmssCrgScenarioTest(ScenarioTest):
             if ss['orchestrationMode'] == 'Uniform' or ss.get('profile'):
                 args += (' --image Ubuntu2204 --vm-sku {} --instance-count {} --admin-username azureuser '
                          '--generate-ssh-keys --lb-sku Standard').format(ss['sku'], ss['capacity'])
-                args += _opt('--zones', ss.get('zones')) + _opt('--capacity-reservation-group',
-                                                               self._group_arg(rg, ss.get('capacityReservationGroup')))
+                group = self._group_arg(rg, ss.get('capacityReservationGroup'))
+                args += _opt('--zones', ss.get('zones')) + _opt('--capacity-reservation-group', group)
                 if ss['orchestrationMode'] == 'Uniform':
                     args += ' --upgrade-policy-mode {} --single-placement-group false'.format(ss['upgradePolicy'])
             az('vmss create ' + args)

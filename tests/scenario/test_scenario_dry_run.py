@@ -32,8 +32,8 @@ class DryRunScenarioTest(VmssCrgScenarioTest):
         ])
         # Flexible: the deallocated member moves at once, the running one (on g2) in a batch
         self.cmd('vmss capacity-reservation attach -g {rg} -n f --crg g1 --dry-run', checks=[
-            self.check('steps[].[action, targets[0]]', [['setVmGroup', 'f-1'], ['deallocate', 'f-0'],
-                                                         ['setVmGroup', 'f-0'], ['start', 'f-0']]),
+            self.check('steps[].[action, targets[0]]',
+                       [['setVmGroup', 'f-1'], ['deallocate', 'f-0'], ['setVmGroup', 'f-0'], ['start', 'f-0']]),
             self.check('status.state', 'partial'),
         ])
 

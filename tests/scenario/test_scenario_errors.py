@@ -28,8 +28,9 @@ class ErrorScenarioTest(VmssCrgScenarioTest):
         self.assertEqual(self.writes_sent(), [])
 
     def test_argument_errors_send_nothing(self):
-        self.kwargs.update(rg='MyResourceGroup', vm='/subscriptions/00000000-0000-0000-0000-000000000000/'
-                                                   'resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/g')
+        vm = ('/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/'
+              'Microsoft.Compute/virtualMachines/g')
+        self.kwargs.update(rg='MyResourceGroup', vm=vm)
         with self.assertRaisesRegex(InvalidArgumentValueError, "Invalid --capacity-reservation-group '.*': not the id "
                                                                "of a capacity reservation group"):
             self.cmd('vmss capacity-reservation attach -g {rg} -n u --crg {vm} --yes')
