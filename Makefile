@@ -13,7 +13,7 @@ export AZURE_CORE_COLLECT_TELEMETRY := 0
 BUILD_AZ := AZURE_CONFIG_DIR=$(CURDIR)/$(VENV)/azure $(BIN)/az
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: demo test record venv wheel extension clean
+.PHONY: demo test record bench chaos venv wheel extension clean
 
 demo: extension
 	@$(BIN)/python -m armsim down --dir $(DEMO) >/dev/null
@@ -65,3 +65,21 @@ record: extension
 	  $(PYTEST) tests/scenario/test_scenario_cassettes.py -q ); \
 	echo "Recorded; replaying offline:"; \
 	$(PYTEST) tests/scenario -q
+
+# Benchmarks against armsim: our commands, the documented procedure and the critical-path limit, without and with
+# write throttling; prints the table and writes bench/results/latest.json and .txt (README.md, "Benchmarks").
+# BENCH_SIZES=10,100,1000  BENCH_REPEAT=3  BENCH_LRO=2 (seconds per long-running operation)
+# BENCH_WRITE_BUDGET=600 (writes per minute in the throttled pass; 0 skips it)
+# BENCH_DOC_FLEX_MAX=10 (largest Flexible N the documented way, 3 az runs per member, is run at; above: estimated)
+export BENCH_SIZES BENCH_REPEAT BENCH_LRO BENCH_WRITE_BUDGET BENCH_DOC_FLEX_MAX BENCH_PASSES BENCH_SHORT \
+	BENCH_STARTUP_RUNS BENCH_OUT
+bench: extension
+	$(BIN)/python -m bench
+
+# The long form of tests/chaos (`make test` runs 4 seeds of each): attach and detach under injected faults, re-run
+# until they succeed, and killed with SIGKILL at random moments then re-run; prints a summary per suite.
+# CHAOS_SEEDS=N or A-B  KILL_SEEDS=N or A-B  CHAOS_FAULTS=<spec without seed>  CHAOS_LRO_SECONDS  KILL_LRO_SECONDS
+# (defaults here: 40 chaos seeds with operations taking 0.5 s, 20 kill seeds)
+chaos: extension
+	CHAOS_SEEDS=$${CHAOS_SEEDS:-40} KILL_SEEDS=$${KILL_SEEDS:-20} CHAOS_LRO_SECONDS=$${CHAOS_LRO_SECONDS:-0.5} \
+	$(PYTEST) tests/chaos -s -q

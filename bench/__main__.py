@@ -1,0 +1,89 @@
+"""python -m bench: the benchmark table, printed and written as JSON under bench/results/."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+from . import report, run, startup
+from .sim import ROOT, running
+
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES") or "10,100,1000",
+                        help="scale-set sizes N, comma-separated (BENCH_SIZES)")
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT") or 3),
+                        help="runs per measurement when a run is short (BENCH_REPEAT)")
+    parser.add_argument("--short-seconds", type=float, default=float(os.environ.get("BENCH_SHORT") or 30),
+                        help="a run longer than this is not repeated (BENCH_SHORT)")
+    parser.add_argument("--lro-seconds", type=float, default=float(os.environ.get("BENCH_LRO") or 2),
+                        help="L: how long each long-running operation takes (BENCH_LRO)")
+    parser.add_argument("--write-budget", default=os.environ.get("BENCH_WRITE_BUDGET") or "600",
+                        help="writes per minute (N, or N/S: per S seconds) in the throttled pass; 0 skips that pass "
+                             "(BENCH_WRITE_BUDGET)")
+    parser.add_argument("--doc-flexible-max", type=int, default=int(os.environ.get("BENCH_DOC_FLEX_MAX") or 10),
+                        help="largest Flexible N at which the documented way (3 az runs per member) is run; above "
+                             "it, it is estimated (BENCH_DOC_FLEX_MAX)")
+    parser.add_argument("--passes", default=os.environ.get("BENCH_PASSES") or "plain,throttled")
+    parser.add_argument("--startup-runs", type=int, default=int(os.environ.get("BENCH_STARTUP_RUNS") or 15))
+    parser.add_argument("--out", default=os.environ.get("BENCH_OUT") or os.path.join(RESULTS, "latest.json"))
+    args = parser.parse_args(argv)
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    passes = [p.strip() for p in args.passes.split(",") if p.strip()]
+    results = {"meta": _meta(args, sizes), "passes": []}
+    if args.startup_runs:
+        run.log("measuring az vmss -h with and without the extension ...")
+        results["startup"] = startup.measure(args.startup_runs)
+    for name in passes:
+        budget = args.write_budget if name == "throttled" else None
+        if name == "throttled" and budget in ("0", ""):
+            continue
+        # the documented Flexible way sends a write every few seconds, far below any budget: with throttling it is
+        # run at the smallest N only (and estimated above it, like in the plain pass)
+        doc_max = args.doc_flexible_max if name != "throttled" else min([args.doc_flexible_max] + sizes)
+        settings = run.Settings(sizes, args.repeat, args.short_seconds, doc_max, args.lro_seconds, budget)
+        with tempfile.TemporaryDirectory(prefix="bench-sim-") as directory:
+            with running(directory, args.lro_seconds, budget) as sim:
+                rows = run.run_pass(sim, settings)
+        results["passes"].append({"name": name, "write_budget": budget, "rows": run.estimate(rows)})
+        _write(results, args.out)  # after each pass, so that a long run leaves what it measured
+    print(report.table(results))
+    _write(results, args.out)
+    return 0
+
+
+def _meta(args, sizes):
+    def text(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return None
+    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "commit": text("git", "rev-parse", "--short", "HEAD"),
+            "working_tree_changed": bool(text("git", "status", "--porcelain")),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+            "sizes": sizes, "repeat": args.repeat, "short_seconds": args.short_seconds,
+            "lro_seconds": args.lro_seconds, "write_budget": args.write_budget,
+            "doc_flexible_max": args.doc_flexible_max}
+
+
+def _write(results, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+    with open(os.path.splitext(path)[0] + ".txt", "w") as f:
+        f.write(report.table(results) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

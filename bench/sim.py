@@ -1,0 +1,106 @@
+"""A simulator started for the benchmark, `az` run against it, and what its request log says about a run."""
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from armsim import lifecycle
+from armsim.client import Client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+AZ = os.path.join(BIN, "az")
+EXTENSIONS = os.path.join(os.path.dirname(BIN), "cliextensions")
+METHODS = ("GET", "PUT", "PATCH", "POST", "DELETE")
+
+
+class Sim:
+    """One running simulator: its ARM client, its request log, and `az` configured against it."""
+
+    def __init__(self, directory, lro_seconds, write_budget=None):
+        self.dir = directory
+        self.lro_seconds = lro_seconds
+        self.write_budget = write_budget
+        self.client = Client(directory)
+        self.sub = self.client.sub
+        self._env = _read_env(directory)
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.update(self._env)
+        env.setdefault("AZURE_EXTENSION_DIR", EXTENSIONS)
+        env.update(extra)
+        return env
+
+    def az(self, *args, check=True):
+        """Run `az args` as a person would; returns (seconds, completed process)."""
+        started = time.perf_counter()
+        done = subprocess.run([AZ] + list(args), env=self.env(), capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=4 * 3600)
+        seconds = time.perf_counter() - started
+        if check and done.returncode != 0:
+            raise RuntimeError("az {} exited {}:\n{}".format(" ".join(args), done.returncode, done.stderr[-3000:]))
+        return seconds, done
+
+    def mark(self):
+        return self.client.requests_since(0)["next"]
+
+    def requests(self, since):
+        return self.client.requests_since(since)["requests"]
+
+    def throttle(self):
+        """The write budget's counters (armsim/throttle.py), or None when the simulator has no budget."""
+        status, _, body = self.client.call("GET", "/simulator/throttle", auth=False)
+        return body if status == 200 else None
+
+    def reset(self):
+        self.client.call("POST", "/simulator/reset", auth=False)
+        if self.write_budget:
+            self.reset_throttle()
+
+    def reset_throttle(self):
+        self.client.call("DELETE", "/simulator/throttle", auth=False)
+
+    def settle(self, timeout=600):
+        """Wait until no event (long-running operation) is pending."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            _, _, health = self.client.call("GET", "/simulator/health", auth=False)
+            if not health["pendingEvents"]:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("armsim still has pending events after {} s".format(timeout))
+
+
+def counts(entries):
+    """Requests by method (ARM paths only: token and metadata requests are az's, not the procedure's)."""
+    c = Counter(e["method"] for e in entries if e["path"].lower().startswith("/subscriptions/"))
+    out = {m: c.get(m, 0) for m in METHODS}
+    out["429"] = sum(1 for e in entries if e["status"] == 429)
+    return out
+
+
+@contextlib.contextmanager
+def running(directory, lro_seconds, write_budget=None):
+    """A simulator with operations taking `lro_seconds`, and a write budget per minute when given."""
+    options = {"lro_seconds": lro_seconds}
+    if write_budget:
+        options["write_budget"] = write_budget
+    lifecycle.down(directory)
+    lifecycle.up(directory, **options)
+    try:
+        yield Sim(directory, lro_seconds, write_budget)
+    finally:
+        lifecycle.down(directory)
+
+
+def _read_env(directory):
+    env = {}
+    with open(os.path.join(directory, lifecycle.ENV)) as f:
+        for line in f:
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = os.path.expandvars(value)
+    return env
