@@ -29,6 +29,7 @@ demo: extension
 	$(BIN)/az vmss capacity-reservation status -g demo-rg -n api-flex -o json
 
 test: extension
+	$(BIN)/flake8 azext_vmsscrg armsim bench tests setup.py
 	@$(PYTEST) tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
