@@ -71,7 +71,7 @@ record: extension
 # write throttling; prints the table and writes bench/results/latest.json and .txt (README.md, "Benchmarks").
 # BENCH_SIZES=10,100,1000  BENCH_REPEAT=3  BENCH_LRO=2 (seconds per long-running operation)
 # BENCH_WRITE_BUDGET=600 (writes per minute in the throttled pass; 0 skips it)
-# BENCH_DOC_FLEX_MAX=10 (largest Flexible N the documented way, 3 az runs per member, is run at; above: estimated)
+# BENCH_DOC_FLEX_MAX=100 (largest Flexible N the documented way, 3 az runs per member, is run at; above: estimated)
 export BENCH_SIZES BENCH_REPEAT BENCH_LRO BENCH_WRITE_BUDGET BENCH_DOC_FLEX_MAX BENCH_PASSES BENCH_SHORT \
 	BENCH_STARTUP_RUNS BENCH_OUT
 bench: extension

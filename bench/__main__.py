@@ -27,7 +27,7 @@ def main(argv=None):
     parser.add_argument("--write-budget", default=os.environ.get("BENCH_WRITE_BUDGET") or "600",
                         help="writes per minute (N, or N/S: per S seconds) in the throttled pass; 0 skips that pass "
                              "(BENCH_WRITE_BUDGET)")
-    parser.add_argument("--doc-flexible-max", type=int, default=int(os.environ.get("BENCH_DOC_FLEX_MAX") or 10),
+    parser.add_argument("--doc-flexible-max", type=int, default=int(os.environ.get("BENCH_DOC_FLEX_MAX") or 100),
                         help="largest Flexible N at which the documented way (3 az runs per member) is run; above "
                              "it, it is estimated (BENCH_DOC_FLEX_MAX)")
     parser.add_argument("--passes", default=os.environ.get("BENCH_PASSES") or "plain,throttled")
