@@ -147,6 +147,17 @@ def _configure_az(az, directory, port, bundle, config):
         f.write("\n".join(lines) + "\n")
 
 
+def read_env(directory):
+    """The variables `source DIR/env` sets, expanded against the current environment."""
+    env = {}
+    with open(os.path.join(directory, ENV)) as f:
+        for line in f:
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = os.path.expandvars(value)
+    return env
+
+
 def down(directory, timeout=10):
     """Stop the simulator started by `up` for this directory; True if one was running."""
     directory = os.path.abspath(directory)

@@ -154,10 +154,8 @@ class App:
             route, groups = self.routes.match(req.method, req.path)
             if not route.public:
                 auth.check(self.backend, req)
-                refused = throttle.check(self.throttle, req)  # rule W13: a write over the budget
-                if refused is not None:
-                    return refused
-                refusal = self.backend.faults.on_request(req)  # injected faults (faults.py): may delay or refuse
+                # rule W13 (a write over the budget), then injected faults (faults.py: may delay or refuse)
+                refusal = throttle.check(self.throttle, req) or self.backend.faults.on_request(req)
                 if refusal:
                     return Response(*refusal)
             with self.backend.lock:

@@ -36,7 +36,7 @@ class Budget:
         self.reset()
 
     def reset(self):
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.accepted = collections.deque()
             self.retry_at = {}  # (method, path) of a refused write -> when its Retry-After elapses
             self.backoff = (0.0, 0.0)  # [from, until): a Retry-After announced to someone has not elapsed
@@ -102,34 +102,19 @@ def of(options):
 
 
 def check(budget, req):
-    """Rule W13: None, or the 429 answer to a write over the budget."""
+    """Rule W13: None, or (status, body, headers) of the 429 answer to a write over the budget."""
     if budget is None or req.method not in WRITES or not req.path.lower().startswith("/subscriptions/"):
         return None
     sub = req.path.split("/")[2]
     retry = budget.admit(req.method, req.path, sub)
     if retry is None:
         return None
-    from .server import Response  # server imports this module
     body = {"error": {"code": "SubscriptionRequestsThrottled",
                       "message": MESSAGE.format(sub=sub, budget=budget.writes, window=_interval(budget.window),
                                                 retry=retry)}}
-    return Response(429, body, {"Retry-After": retry, "x-ms-ratelimit-remaining-subscription-writes": 0})
+    return 429, body, {"Retry-After": retry, "x-ms-ratelimit-remaining-subscription-writes": 0}
 
 
 def _interval(seconds):
     seconds = int(round(seconds))
     return "{:02d}:{:02d}:{:02d}".format(seconds // 3600, seconds // 60 % 60, seconds % 60)
-
-
-def add_routes(r, app):
-    """GET /simulator/throttle: the counters (404 without a budget); DELETE resets the budget and the counters."""
-    from .server import Response
-
-    def handler(backend, req):
-        budget = app.throttle
-        if budget is None:
-            return Response(404, {"error": {"code": "NotFound", "message": "armsim runs without --write-budget."}})
-        if req.method == "DELETE":
-            budget.reset()
-        return budget.status()
-    r.add("GET DELETE", "/simulator/throttle", handler, public=True)

@@ -1,5 +1,4 @@
 """The route table: specific providers first, opaque storage for other providers last."""
-from . import throttle
 from .responses import capacity, identity, operations, resources, scalesets, simulator, vms
 from .routes import Routes
 
@@ -7,7 +6,6 @@ from .routes import Routes
 def build(app):
     r = Routes()
     simulator.add_routes(r, app)
-    throttle.add_routes(r, app)
     identity.add_routes(r)
     operations.add_routes(r)
     resources.add_routes(r)

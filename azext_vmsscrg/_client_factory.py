@@ -36,12 +36,8 @@ def _client_options():
     would pay a new TLS handshake: keep as many connections as requests can be in flight. And when Azure
     throttles, every thread waits for the Retry-After (_throttle.py)."""
     from ._throttle import ThrottleGate
-    return {'session': _session(_pool_size()), 'per_retry_policies': [ThrottleGate()]}
-
-
-def _pool_size():
     from ._validators import MAX_CONCURRENCY
-    return MAX_CONCURRENCY
+    return {'session': _session(MAX_CONCURRENCY), 'per_retry_policies': [ThrottleGate()]}
 
 
 def _session(pool_size):

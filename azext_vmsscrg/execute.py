@@ -124,10 +124,15 @@ class Executor:
     def _power(self, step, operation, done):
         if self.scale_set.orchestration_mode == p.FLEXIBLE:
             wrong = []
-            reached = self._power_one(step, operation, done)
 
             def one(key):
-                if not reached(key):
+                vm = self.members[key]
+                rg = _parse(vm.id)['resource_group']
+                self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(
+                    rg, vm.name, polling=polling(action=True)).result())
+                # read back this member alone, as soon as it is done: a list of every member after each batch
+                # would read the whole scale set again for the few members the batch changed
+                if not done(_power_state(self.client.virtual_machines.instance_view(rg, vm.name))):
                     wrong.append(key)
             self._each(step, one)
         else:
@@ -138,18 +143,6 @@ class Executor:
         if wrong:
             raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
                 len(wrong), ', '.join(sorted(wrong)[:10])))
-
-    def _power_one(self, step, operation, done):
-        """`reached(key)`: run the power operation on one Flexible member, then read that member back."""
-        def reached(key):
-            vm = self.members[key]
-            rg = _parse(vm.id)['resource_group']
-            self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(
-                rg, vm.name, polling=polling(action=True)).result())
-            # read back this member alone, as soon as it is done: a list of every member after each batch
-            # would read the whole scale set again for the few members the batch changed
-            return done(_power_state(self.client.virtual_machines.instance_view(rg, vm.name)))
-        return reached
 
     def _upgradeInstances(self, step):
         body = {'instanceIds': list(step.targets)}

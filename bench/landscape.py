@@ -2,20 +2,18 @@
 
 Every scale set is regional, on a regional group `g` whose one reservation covers all its instances, with
 every instance running: Uniform with upgrade policy Manual, Flexible without a VM profile (its members are
-VMs that name it). armsim's own `seed` waits for each write in turn; here the member VMs are created with
-several requests in flight, and the simulator is then left to finish their operations.
+VMs that name it).
 """
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 
+from armsim import seed
 from armsim.client import ArmError
-from armsim.seed import IMAGE, SSH_KEY
 
 SIZE = "Standard_D2s_v3"
 LOCATION = "eastus"
 GROUP = "g"
 SCALE_SET = "ss"
 UNIFORM, FLEXIBLE = "Uniform", "Flexible"
-SEED_THREADS = 8
 
 
 class Landscape:
@@ -32,43 +30,18 @@ class Landscape:
         return self.mode == FLEXIBLE
 
     def seed(self):
-        c = _Unthrottled(self.sim)
-        c.request("PUT", self.base, {"location": LOCATION})
-        vnet = self.base + "/providers/Microsoft.Network/virtualNetworks/vnet"
-        c.request("PUT", vnet, {"location": LOCATION, "properties": {
-            "addressSpace": {"addressPrefixes": ["10.0.0.0/8"]},
-            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/16"}}]}})
-        subnet = vnet + "/subnets/default"
-        c.request("PUT", self.group_id, {"location": LOCATION})
-        c.request("PUT", self.group_id + "/capacityReservations/r",
-                  {"location": LOCATION, "sku": {"name": SIZE, "capacity": self.n}})
+        """Through armsim's own seeding (armsim/seed.py); the member VMs without waiting for each one."""
+        spec = {"name": self.rg, "capacityReservationGroups": [
+            {"name": GROUP, "reservations": [{"name": "r", "sku": SIZE, "capacity": self.n}]}]}
         if self.flexible:
-            c.request("PUT", self.vmss_id, {"location": LOCATION, "properties": {
-                "orchestrationMode": FLEXIBLE, "platformFaultDomainCount": 1, "singlePlacementGroup": False}})
             self.members = ["{}-vm{:04d}".format(SCALE_SET, i) for i in range(self.n)]
-            with ThreadPoolExecutor(SEED_THREADS) as pool:
-                list(pool.map(lambda name: self._put_member(name, subnet), self.members))
+            spec["scaleSets"] = [{"name": SCALE_SET, "orchestrationMode": FLEXIBLE, "profile": False, "members": [
+                {"name": name, "sku": SIZE, "capacityReservationGroup": GROUP} for name in self.members]}]
         else:
-            c.request("PUT", self.vmss_id, {
-                "location": LOCATION, "sku": {"name": SIZE, "tier": "Standard", "capacity": self.n},
-                "properties": {"orchestrationMode": UNIFORM, "upgradePolicy": {"mode": "Manual"},
-                               "singlePlacementGroup": False, "platformFaultDomainCount": 1, "overprovision": False,
-                               "virtualMachineProfile": _profile(subnet, self.group_id)}})
+            spec["scaleSets"] = [{"name": SCALE_SET, "orchestrationMode": UNIFORM, "upgradePolicy": "Manual",
+                                  "sku": SIZE, "capacity": self.n, "capacityReservationGroup": GROUP}]
+        seed.seed_group(_Unthrottled(self.sim), spec, LOCATION, Counter())
         self.sim.settle()
-
-    def _put_member(self, name, subnet):
-        profile = _profile(subnet)
-        os_profile = dict(profile["osProfile"], computerName=name[:15])
-        os_profile.pop("computerNamePrefix")
-        body = {"location": LOCATION, "properties": {
-            "hardwareProfile": {"vmSize": SIZE}, "storageProfile": profile["storageProfile"],
-            "networkProfile": profile["networkProfile"], "osProfile": os_profile,
-            "capacityReservation": {"capacityReservationGroup": {"id": self.group_id}},
-            "virtualMachineScaleSet": {"id": self.vmss_id}}}
-        status, _, answer = _Unthrottled(self.sim).call(
-            "PUT", self.base + "/providers/Microsoft.Compute/virtualMachines/" + name, body)
-        if status >= 300:
-            raise RuntimeError("seeding {} failed: {} {}".format(name, status, answer))
 
     # --- end state, read through the API (not timed) ------------------------------------------------
     def state(self):
@@ -102,41 +75,25 @@ class Landscape:
 
 class _Unthrottled:
     """The simulator's client for seeding, which is not measured: a write over the budget resets the budget
-    (in the throttled pass) instead of waiting for it."""
+    (in the throttled pass) instead of waiting for it, and a member VM's creation is not waited for (the
+    simulator finishes them all; Landscape.seed then waits for it to settle)."""
 
     def __init__(self, sim):
         self.sim = sim
+        self.sub = sim.sub
 
     def request(self, method, path, body=None):
+        wait = "/virtualmachines/" not in path.lower()
         while True:
             try:
-                return self.sim.client.request(method, path, body)
+                return self.sim.client.request(method, path, body, wait=wait)
             except ArmError as e:
                 if e.status != 429:
                     raise
                 self.sim.reset_throttle()
 
-    def call(self, method, path, body=None):
-        while True:
-            answer = self.sim.client.call(method, path, body)
-            if answer[0] != 429:
-                return answer
-            self.sim.reset_throttle()
-
-
-def _profile(subnet, group_id=None):
-    profile = {
-        "osProfile": {"computerNamePrefix": SCALE_SET, "adminUsername": "azureuser",
-                      "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
-                          {"path": "/home/azureuser/.ssh/authorized_keys", "keyData": SSH_KEY}]}}},
-        "storageProfile": {"imageReference": IMAGE, "osDisk": {
-            "createOption": "FromImage", "caching": "ReadWrite", "managedDisk": {"storageAccountType": "Premium_LRS"}}},
-        "networkProfile": {"networkInterfaceConfigurations": [{"name": "nic", "properties": {
-            "primary": True, "ipConfigurations": [{"name": "ipconfig", "properties": {"subnet": {"id": subnet}}}]}}]},
-    }
-    if group_id:
-        profile["capacityReservation"] = {"capacityReservationGroup": {"id": group_id}}
-    return profile
+    def list(self, path):
+        return self.sim.client.list(path)
 
 
 def _group(capacity_reservation):

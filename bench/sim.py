@@ -25,7 +25,7 @@ class Sim:
         self.write_budget = write_budget
         self.client = Client(directory)
         self.sub = self.client.sub
-        self._env = _read_env(directory)
+        self._env = lifecycle.read_env(directory)
 
     def env(self, **extra):
         env = dict(os.environ)
@@ -94,13 +94,3 @@ def running(directory, lro_seconds, write_budget=None):
         yield Sim(directory, lro_seconds, write_budget)
     finally:
         lifecycle.down(directory)
-
-
-def _read_env(directory):
-    env = {}
-    with open(os.path.join(directory, lifecycle.ENV)) as f:
-        for line in f:
-            if line.startswith("export "):
-                key, _, value = line[len("export "):].strip().partition("=")
-                env[key] = os.path.expandvars(value)
-    return env

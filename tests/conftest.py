@@ -29,12 +29,7 @@ class Sim:
 
     def env(self, **extra):
         """The environment `source DIR/env` gives, plus the project's extension directory."""
-        env = dict(os.environ)
-        with open(os.path.join(self.dir, lifecycle.ENV)) as f:
-            for line in f:
-                if line.startswith("export "):
-                    key, _, value = line[len("export "):].strip().partition("=")
-                    env[key] = os.path.expandvars(value)
+        env = dict(os.environ, **lifecycle.read_env(self.dir))
         # the extension installed by `make extension` (the Makefile exports the same directory)
         env.setdefault("AZURE_EXTENSION_DIR", os.path.join(os.path.dirname(BIN), "cliextensions"))
         env.update(extra)

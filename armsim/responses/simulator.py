@@ -1,4 +1,4 @@
-"""Control endpoints outside ARM's namespace: request log, rules, reset, health."""
+"""Control endpoints outside ARM's namespace: request log, rules, reset, faults, write budget, health."""
 from .. import rules
 from ..errors import InvalidParameter
 from ..faults import FaultSpecError
@@ -38,6 +38,17 @@ def faults(backend, req):
     return backend.faults.report()
 
 
+def throttle_counters(app):
+    """GET: the write budget's counters (404 without --write-budget); DELETE resets the budget and them (W13)."""
+    def handler(backend, req):
+        if app.throttle is None:
+            return Response(404, {"error": {"code": "NotFound", "message": "armsim runs without --write-budget."}})
+        if req.method == "DELETE":
+            app.throttle.reset()
+        return app.throttle.status()
+    return handler
+
+
 def health(backend, req):
     return {"status": "ok", "resources": len(backend.resources), "pendingEvents": len(backend.events)}
 
@@ -48,3 +59,4 @@ def add_routes(r, app):
     r.add("POST", "/simulator/reset", reset, public=True)
     r.add("GET", "/simulator/health", health, public=True)
     r.add("GET POST", "/simulator/faults", faults, public=True)
+    r.add("GET DELETE", "/simulator/throttle", throttle_counters(app), public=True)

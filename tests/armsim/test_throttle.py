@@ -101,9 +101,9 @@ class Req:
 def test_only_writes_under_subscriptions_are_throttled():
     budget = throttle.Budget(1, clock=Clock())
     assert throttle.check(budget, Req("PUT", vm(0))) is None
-    refused = throttle.check(budget, Req("DELETE", vm(1)))
-    assert refused.status == 429 and refused.headers["Retry-After"] >= 1
-    error = refused.body["error"]
+    status, body, headers = throttle.check(budget, Req("DELETE", vm(1)))
+    assert status == 429 and headers["Retry-After"] >= 1
+    error = body["error"]
     assert error["code"] == "SubscriptionRequestsThrottled" and "W13" in error["message"]
     for method, path in (("GET", vm(2)), ("POST", "/tenant/oauth2/v2.0/token"), ("POST", "/simulator/reset")):
         assert throttle.check(budget, Req(method, path)) is None
