@@ -14,7 +14,11 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
 
     def options(p):
-        p.add_argument("--lro-seconds", type=float, help="duration of long-running operations (0: synchronous)")
+        p.add_argument("--lro-seconds", type=float,
+                       help="duration of long-running operations (default 0: 202 or 201 and done at the first poll)")
+        p.add_argument("--synchronous", action="store_true", default=None,
+                       help="rule W10: with --lro-seconds 0, answer writes synchronously (200/201, no async headers) "
+                            "instead of as Azure does; a shortcut, never the default")
         p.add_argument("--page-size", type=int, help="items per page of list responses (default 100)")
         p.add_argument("--state-file", help="keep resources in this JSON file across restarts")
         p.add_argument("--consistency-seconds", type=float,
@@ -50,7 +54,8 @@ def main(argv=None):
         if args.command == "up":
             port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port,
                                 consistency_seconds=args.consistency_seconds, pause_scale=args.pause_scale,
-                                rule_overrides=args.rule, write_budget=args.write_budget, faults=args.faults)
+                                rule_overrides=args.rule, write_budget=args.write_budget, faults=args.faults,
+                                synchronous=args.synchronous)
             print("armsim listening on https://127.0.0.1:{}/ ; run: source {}".format(
                 port, os.path.join(os.path.abspath(args.dir), lifecycle.ENV)))
         elif args.command == "down":
@@ -87,14 +92,16 @@ def serve(args):
     config = lifecycle.write_config(directory, {"lro_seconds": args.lro_seconds, "page_size": args.page_size,
                                                 "state_file": args.state_file,
                                                 "consistency_seconds": args.consistency_seconds,
-                                                "pause_scale": args.pause_scale, "write_budget": args.write_budget})
+                                                "pause_scale": args.pause_scale, "write_budget": args.write_budget,
+                                                "synchronous": args.synchronous})
     cert, key, _ = tls.ensure_certificate(directory)
     opts = Options(lro_seconds=config.get("lro_seconds") or 0, page_size=config.get("page_size") or 100,
                    state_file=config.get("state_file"), subscription_id=config["subscription_id"],
                    tenant_id=config["tenant_id"], client_id=config["client_id"],
                    client_secret=config["client_secret"], rule_overrides=overrides,
                    consistency_seconds=config.get("consistency_seconds") or 0,
-                   pause_scale=_given(config.get("pause_scale"), 1.0), write_budget=config.get("write_budget"))
+                   pause_scale=_given(config.get("pause_scale"), 1.0), write_budget=config.get("write_budget"),
+                   synchronous=config.get("synchronous") or False)
     app = build(opts, log_path=os.path.join(directory, lifecycle.REQUESTS))
     app.backend.faults.configure(args.faults or "")  # `up` turns them on later, once az is signed in
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -104,9 +111,10 @@ def serve(args):
         with open(tmp, "w") as f:
             f.write(str(port))
         os.replace(tmp, os.path.join(directory, lifecycle.PORT))
-        logging.info("listening on https://127.0.0.1:%s/ (lro %ss, page size %s, state %s, consistency %ss, "
+        logging.info("listening on https://127.0.0.1:%s/ (lro %ss%s, page size %s, state %s, consistency %ss, "
                      "pause scale %s, rules %s, write budget %s, faults %s)", port, opts.lro_seconds,
-                     opts.page_size, opts.state_file or "in memory", opts.consistency_seconds, opts.pause_scale,
+                     " synchronous" if opts.synchronous else "", opts.page_size, opts.state_file or "in memory",
+                     opts.consistency_seconds, opts.pause_scale,
                      opts.rule_overrides or "default readings", opts.write_budget or "none", args.faults or "none")
 
     try:

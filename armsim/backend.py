@@ -46,8 +46,9 @@ class Options:
 
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
                  tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
-                 pause_scale=1.0, write_budget=None):
+                 pause_scale=1.0, write_budget=None, synchronous=False):
         self.lro_seconds = float(lro_seconds)
+        self.synchronous = bool(synchronous)  # rule W10: the shortcut, never the default
         self.page_size = int(page_size)
         self.consistency_seconds = float(consistency_seconds)  # rule C5
         self.pause_scale = float(pause_scale)  # rule A6: rolling upgrades' pauses between batches are scaled by it
@@ -80,8 +81,9 @@ class Resource:
 
 
 class Backend:
-    def __init__(self, options=None):
+    def __init__(self, options=None, clock=time.time):
         self.options = options or Options()
+        self.clock = clock  # in-process tests pass their own, and advance it
         self.lock = threading.RLock()
         self.faults = Faults()  # injected faults; kept across reset
         self.reset()
@@ -97,7 +99,7 @@ class Backend:
 
     # --- clock and events -------------------------------------------------------------
     def now(self):
-        return time.time()
+        return self.clock()
 
     def next_seq(self):
         self.counter += 1
@@ -133,25 +135,27 @@ class Backend:
             op.update(status="Succeeded", endTime=iso(self.now()))
 
     def begin(self, location, name, delay=None, **kwargs):
-        """Start a long-running operation that ends by running event `name`.
-
-        With no delay (lro_seconds 0) the event runs now and None is returned: the caller answers
-        synchronously. Otherwise the operation record is returned, for the async headers.
-        """
+        """Start a long-running operation that ends by running event `name` after `delay` (default
+        --lro-seconds); returns the operation record, for the async headers (W6). With delay 0 the event is
+        due at once: the next request (the first poll) runs it. Only with --synchronous, and no delay, does the
+        event run now and None come back: the caller answers synchronously (W10)."""
         delay = self.options.lro_seconds if delay is None else delay
-        error = self.faults.on_operation(self, name, kwargs) if delay <= 0 else None  # injected (rule F2)
-        if delay <= 0 and not error:
-            result = EVENTS[name](self, **kwargs)
-            while isinstance(result, Next):
-                result = EVENTS[result.name](self, **result.kwargs)
-            return None
+        if delay <= 0 and self.options.synchronous:
+            error = self.faults.on_operation(self, name, kwargs)  # injected (rule F2)
+            if not error:
+                result = EVENTS[name](self, **kwargs)
+                while isinstance(result, Next):
+                    result = EVENTS[result.name](self, **result.kwargs)
+                return None
+        else:
+            error = None
         op_id = str(uuid.uuid4())
         op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
         self.operations[op_id] = op
         if error:  # a synchronous operation that fails is answered as one that ran and ended Failed
             op.update(status="Failed", endTime=op["startTime"], error=error)
         else:
-            self.schedule(delay, name, op_id, **kwargs)
+            self.schedule(max(0.0, delay), name, op_id, **kwargs)
         return op
 
     def remaining(self, op_id):

@@ -18,7 +18,41 @@ class ArmError(Exception):
         self.status, self.body = status, body
 
 
-class Client:
+class Calls:
+    """`request` and `list` over a `call(method, path, body)`; `pause()` waits before polling again."""
+
+    def pause(self):
+        time.sleep(0.05)
+
+    def request(self, method, path, body=None, wait=True):
+        """Like `call`, but raises on an error and, when `wait`, waits for a long-running operation."""
+        status, headers, data = self.call(method, path, body)
+        if status >= 400:
+            raise ArmError(status, data)
+        op = headers.get("Azure-AsyncOperation") or headers.get("azure-asyncoperation")
+        if wait and op:
+            while True:
+                _, _, state = self.call("GET", op)
+                if state["status"] != "InProgress":
+                    break
+                self.pause()
+            if state["status"] != "Succeeded":
+                raise ArmError(400, state)
+            if method in ("PUT", "PATCH"):
+                data = self.request("GET", path)
+        return data
+
+    def list(self, path):
+        """Every item of a list, following nextLink (W7)."""
+        items, page = [], self.request("GET", path)
+        while True:
+            items += page["value"]
+            if not page.get("nextLink"):
+                return items
+            page = self.request("GET", page["nextLink"])
+
+
+class Client(Calls):
     def __init__(self, directory):
         directory = os.path.abspath(directory)
         with open(os.path.join(directory, lifecycle.PORT)) as f:
@@ -55,33 +89,6 @@ class Client:
         except urllib.error.HTTPError as e:
             raw = e.read()
             return e.code, dict(e.headers), json.loads(raw) if raw else None
-
-    def request(self, method, path, body=None, wait=True):
-        """Like `call`, but raises on an error and, when `wait`, waits for a long-running operation."""
-        status, headers, data = self.call(method, path, body)
-        if status >= 400:
-            raise ArmError(status, data)
-        op = headers.get("Azure-AsyncOperation") or headers.get("azure-asyncoperation")
-        if wait and op:
-            while True:
-                _, _, state = self.call("GET", op)
-                if state["status"] != "InProgress":
-                    break
-                time.sleep(0.05)
-            if state["status"] != "Succeeded":
-                raise ArmError(400, state)
-            if method in ("PUT", "PATCH"):
-                data = self.request("GET", path)
-        return data
-
-    def list(self, path):
-        """Every item of a list, following nextLink (W7)."""
-        items, page = [], self.request("GET", path)
-        while True:
-            items += page["value"]
-            if not page.get("nextLink"):
-                return items
-            page = self.request("GET", page["nextLink"])
 
     def requests_since(self, seq=0):
         return self.call("GET", "/simulator/requests?since={}".format(seq), auth=False)[2]

@@ -22,16 +22,24 @@ RULES = [
     Rule("W4", "decision", "Any api-version is accepted; responses use the 2024-11-01 shapes",
          "responses.common.api_version"),
     Rule("W5", "wire", "Ids are compared case-insensitively", "ids.same_id"),
-    Rule("W6", "wire", "Writes that take time answer 200/201/202 with Azure-AsyncOperation (POST/DELETE also "
-                       "Location); the operation reports InProgress then Succeeded/Failed", "responses.common.lro"),
+    Rule("W6", "wire", "Every write Azure runs as a long-running operation answers as the recordings show, at every "
+                       "--lro-seconds (0 too): PUT/PATCH 201 (create) or 200 with provisioningState Creating or "
+                       "Updating and Azure-AsyncOperation; POST actions and DELETE 202 with Azure-AsyncOperation and "
+                       "Location; the operation reports InProgress, then Succeeded/Failed after --lro-seconds (at 0: "
+                       "done at the first poll). azure-recordings: test_capacity_reservation_operations #1 #3 #6 "
+                       "#11, test_vm_stop_start #13 #18, test_vm_vmss_update_ultra_ssd_enabled #16 #20 #37 #45, "
+                       "test_vmss_vms #18-#42", "responses.common.lro"),
     Rule("W7", "wire", "Lists return nextLink past the page size", "responses.common.page"),
     Rule("W8", "wire", "$filter='virtualMachineScaleSet/id' eq '{id}' on the VM list returns a Flexible scale "
                        "set's members", "models.vms.list_vms"),
     Rule("W9", "wire", "Scale-set actions take an optional {instanceIds}; none, or '*', means every instance",
          "models.scalesets.targets"),
-    Rule("W10", "decision", "With --lro-seconds 0 writes complete synchronously (200/201, no async headers); "
-                            "otherwise in-progress answers carry Retry-After (whole seconds, at least 1) so that "
-                            "clients poll at the operation's pace", "responses.common.retry_after"),
+    Rule("W10", "decision", "An in-progress answer carries Retry-After (whole seconds, at least 1, until the "
+                            "operation's next step) so that clients poll at the simulated pace; when that step is "
+                            "due at once (--lro-seconds 0) it carries none, like every recorded answer, and the "
+                            "first poll finds the operation done. With --synchronous (a shortcut nothing in the "
+                            "tests needs) and --lro-seconds 0, writes complete synchronously instead: 200/201, "
+                            "no async headers", "responses.common.retry_after"),
     Rule("W11", "doc", "A request for anything in a resource group that does not exist answers 404 "
                        "ResourceGroupNotFound (\"Resource group 'x' could not be found.\"), as ARM does",
          "models.common.require_group"),

@@ -47,8 +47,12 @@ def load(path):
 
 
 def run(directory, path):
-    client = Client(directory)
-    spec = load(path)
+    return apply(Client(directory), load(path))
+
+
+def apply(client, spec):
+    """Create the landscape `spec` describes through `client` (armsim.client.Client or armsim.inprocess.InProcess);
+    the counts of what was made, as JSON."""
     counts = {"resourceGroups": 0, "capacityReservationGroups": 0, "scaleSets": 0, "virtualMachines": 0}
     for rg in spec.get("resourceGroups", []):
         seed_group(client, rg, rg.get("location") or spec.get("location", "eastus"), counts)

@@ -19,20 +19,23 @@ def operation_url(req, sub, location, op):
 
 
 def retry_after(backend, op):
-    """Whole seconds until the operation's next step, at least 1 (W6; decision rule W10)."""
-    return max(1, int(math.ceil(backend.remaining(op["name"]))))
+    """{"Retry-After": whole seconds until the operation's next step, at least 1}, or {} when that step is due
+    now: the next poll finds it done, as Azure's answers (which carry none) say by leaving it out (decision W10)."""
+    left = backend.remaining(op["name"]) if op["status"] == "InProgress" else 0
+    return {"Retry-After": max(1, int(math.ceil(left)))} if left > 0 else {}
 
 
 def lro(req, backend, sub, op, status, body=None, location_header=False):
-    """The answer to a write: synchronous when `op` is None, else `status` with async headers.
+    """The answer to a write: `status` with the async headers (W6); synchronous (200, or 201 for a create)
+    only when `op` is None (--synchronous, W10).
 
     PUT/PATCH carry Azure-AsyncOperation; POST and DELETE also carry Location (monitor URL).
     """
     if op is None:
         return Response(200 if status == 202 else status, body)
     url = operation_url(req, sub, op["location"], op)
-    headers = {"Azure-AsyncOperation": url, "Azure-AsyncNotification": "Enabled",
-               "Retry-After": retry_after(backend, op)}
+    headers = {"Azure-AsyncOperation": url, "Azure-AsyncNotification": "Enabled"}
+    headers.update(retry_after(backend, op))
     if location_header:
         headers["Location"] = url + "&monitor=true"
     return Response(status, body, headers)

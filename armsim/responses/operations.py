@@ -16,16 +16,15 @@ def status(backend, req, sub, location, op_id):
     if req.query.get("monitor", "").lower() == "true":
         return monitor(backend, req, sub, op_id)
     body = {k: v for k, v in op.items() if k in ("startTime", "endTime", "status", "name", "error")}
-    headers = {"Retry-After": retry_after(backend, op)} if op["status"] == "InProgress" else {}
-    return Response(200, body, headers)
+    return Response(200, body, retry_after(backend, op))
 
 
 def monitor(backend, req, sub, op_id):
     """200 with an empty body once done; 202 while running; a failed operation answers with its error."""
     op = _operation(backend, op_id)
     if op["status"] == "InProgress":
-        return Response(202, None, {"Location": req.base_url + req.raw_path + "?" + req.query_string,
-                                    "Retry-After": retry_after(backend, op)})
+        return Response(202, None, dict(retry_after(backend, op),
+                                        Location=req.base_url + req.raw_path + "?" + req.query_string))
     if op["status"] == "Failed":
         return Response(400, {"error": op["error"]})
     return Response(200, None)

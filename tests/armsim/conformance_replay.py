@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
+# ../shared/reference next to the checkout; VMSSCRG_REFERENCE names it for a checkout elsewhere (a worktree)
+REFERENCE = os.environ.get("VMSSCRG_REFERENCE") or os.path.join(ROOT, "..", "shared", "reference")
 RECORDINGS = os.path.join(REFERENCE, "azure-recordings")
 RECORDED_SUB = "00000000-0000-0000-0000-000000000000"
 # response headers whose presence is compared (values always differ)

@@ -20,10 +20,6 @@ pytestmark = pytest.mark.skipif(not os.path.isdir(RECORDINGS),
 # (recording glob, kind, field path regex, reason). kind: status | missing | extra | missing header | extra header.
 # A path regex must match the whole path. Every entry must be used by some recording (test_allowlist_is_used).
 ALLOWED = [
-    # --- decisions of the simulator ---
-    ("*", "extra header", "retry-after",
-     "decision W10: armsim's in-progress answers carry Retry-After so that clients poll at the simulated pace; "
-     "no recording has one"),
     # --- fields of api-versions newer than the recording's (W4: armsim answers in the 2024-11-01 shapes plus
     #     fields later versions add) ---
     ("test_capacity_reservation_[ls]*", "extra", r"properties\.reservationType",
@@ -58,9 +54,9 @@ USED = set()  # indices of the ALLOWED entries some difference needed
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    """One simulator with short asynchronous operations (the recordings show 201/202 + polling; W10)."""
+    """One simulator at the default settings: Azure's answers (201/202 and polling, W6) are the default."""
     directory = str(tmp_path_factory.mktemp("armsim-conformance"))
-    proc = start_serve(directory, "--lro-seconds", "0.2")
+    proc = start_serve(directory)
     try:
         yield Sim(directory, proc)
     finally:

@@ -1,38 +1,36 @@
 """Every rule of armsim/rules.py, each with a case it allows and a case it refuses (or the boundary it draws),
 observed through stock `az` only: exit codes, the error code and rule id it prints, and the state read back.
 
-Three simulators: `sim` with the default readings, `opposite` with every decision rule in its opposite reading,
-and `slow` with operations that take time, lagging association lists and two items per page.
+Two simulators served to stock `az`: `sim` with the default readings and `opposite` with every decision rule in
+its opposite reading. Rules about time (operations that take time, lagging association lists) and paging run
+in-process (armsim.inprocess), on a clock the test moves instead of sleeps that race the machine's load.
 """
 import contextlib
 import json
-import time
 
 import pytest
 
 from armsim import rules
 from builders import (OTHER_SIZE, at_once, crg, flexible, follow_rolling, gid, group_view, instances,
-                      latest_models, model_group, refused, refused_all, seed, uniform, vm, vm_group, vm_power,
-                      wait_until)
+                      latest_models, model_group, power, refused, refused_all, seed, short, uniform, vm, vm_group,
+                      vm_power)
+from armsim import seed as landscape
+from armsim.inprocess import InProcess
 from conftest import sim_up
 
 DECISIONS = ["A3s=opposite", "A5s=opposite", "A5i=opposite", "A7=opposite"]
-LAG = 4  # seconds of C5 delay on the slow simulator
+LAG = 4  # seconds of C5 delay in test_c5
 
 
-OPTIONS = {"sim": dict(pause_scale=0.01), "opposite": dict(rule_overrides=DECISIONS),
-           "slow": dict(lro_seconds=2, consistency_seconds=LAG, page_size=2)}
+OPTIONS = {"sim": dict(pause_scale=0.01), "opposite": dict(rule_overrides=DECISIONS)}
 
 
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
     """The three simulators, started at once, by name."""
     with contextlib.ExitStack() as stack:
-        started = dict(zip(OPTIONS, at_once(*[lambda name=name: stack.enter_context(sim_up(
+        yield dict(zip(OPTIONS, at_once(*[lambda name=name: stack.enter_context(sim_up(
             str(tmp_path_factory.mktemp("rules-" + name)), **OPTIONS[name])) for name in OPTIONS])))
-        # test_c5's landscape, made now so that its association (a change too) is listed by the time the test runs
-        seed(started["slow"], "c5", [crg()], [], [vm("v", power="deallocated")])
-        yield started
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +43,17 @@ def opposite(sims):
     return sims["opposite"]
 
 
-@pytest.fixture(scope="module")
-def slow(sims):
-    return sims["slow"]
+def in_process(rg, groups=(), scale_sets=(), vms=(), **options):
+    """A simulator in this process with these options (armsim.backend.Options) and a landscape seeded in `rg`."""
+    model = InProcess(**options)
+    landscape.apply(model, {"location": "eastus", "resourceGroups": [
+        {"name": rg, "capacityReservationGroups": list(groups), "scaleSets": list(scale_sets),
+         "virtualMachines": list(vms)}]})
+    return model
+
+
+def path(model, rg, tail=""):
+    return "/subscriptions/{}/resourceGroups/{}{}".format(model.sub, rg, tail)
 
 
 def arm(sim, rg, tail="", api="2024-11-01"):
@@ -127,26 +133,47 @@ def test_w5_ids_compare_case_insensitively(sim):
     assert "ResourceNotFound" in err
 
 
-def test_w6_w10_long_running_operations(sim, slow):
-    at_once(*[lambda s=s: seed(s, "w6", vms=[vm("v", zone=None, group=None)]) for s in (sim, slow)])
-    _, _, err = rest(slow, "post", vm_url(slow, "w6", "v", "/deallocate"), None, "--debug")
-    assert "Response status: 202" in err and "'Azure-AsyncOperation'" in err and "'Location'" in err
-    assert "'Retry-After'" in err  # W10
-    _, _, err = rest(sim, "post", vm_url(sim, "w6", "v", "/deallocate"), None, "--debug")
-    assert "Response status: 200" in err and "'Azure-AsyncOperation'" not in err  # W10: lro 0 is synchronous
+def test_w6_w10_long_running_operations():
+    vm_path = "/providers/Microsoft.Compute/virtualMachines/v"
+    at_zero = in_process("w6", vms=[vm("v", zone=None, group=None)])
+    status, headers, _ = at_zero.call("POST", path(at_zero, "w6", vm_path + "/deallocate"))
+    assert status == 202 and {"Azure-AsyncOperation", "Location"} <= set(headers)
+    assert "Retry-After" not in headers  # W10: due at once, so the first poll finds it done
+    assert at_zero.call("GET", headers["Azure-AsyncOperation"])[2]["status"] == "Succeeded"
+    assert at_zero.call("GET", headers["Location"])[0] == 200
+    status, headers, body = at_zero.call("PUT", path(at_zero, "w6", vm_path), {"location": "eastus", "properties": {
+        "hardwareProfile": {"vmSize": "Standard_D2s_v3"}}})
+    assert status == 200 and body["properties"]["provisioningState"] == "Updating" and "Location" not in headers
+    assert at_zero.request("GET", path(at_zero, "w6", vm_path))["properties"]["provisioningState"] == "Succeeded"
+
+    timed = in_process("w6", vms=[vm("v", zone=None, group=None)], lro_seconds=2)
+    status, headers, _ = timed.call("POST", path(timed, "w6", vm_path + "/deallocate"))
+    assert status == 202 and headers["Retry-After"] == 2  # W10
+    timed.advance(1.5)
+    status, polled, state = timed.call("GET", headers["Azure-AsyncOperation"])
+    assert state["status"] == "InProgress" and polled["Retry-After"] == 1
+    assert timed.call("GET", headers["Location"])[0] == 202
+    timed.advance(0.5)
+    assert timed.call("GET", headers["Azure-AsyncOperation"])[2]["status"] == "Succeeded"
+
+    shortcut = in_process("w6", vms=[vm("v", zone=None, group=None)], synchronous=True)
+    status, headers, _ = shortcut.call("POST", path(shortcut, "w6", vm_path + "/deallocate"))
+    assert status == 200 and "Azure-AsyncOperation" not in headers  # W10: --synchronous, asked for
 
 
-def test_w7_lists_page_with_next_link(sim, slow):
-    for name in ("w7-a", "w7-b", "w7-c"):
-        seed(slow, name)
-    url = "{}/subscriptions/{}/resourcegroups?api-version=2022-01-01".format(slow.env()["ARMSIM_URL"], slow.sub)
-    _, page, _ = slow.az("rest", "--url", url)
+def test_w7_lists_page_with_next_link():
+    paged = in_process("w7-a", page_size=2)
+    for name in ("w7-b", "w7-c"):
+        paged.request("PUT", path(paged, name), {"location": "eastus"})
+    url = "/subscriptions/{}/resourcegroups?api-version=2022-01-01".format(paged.sub)
+    page = paged.request("GET", url)
     assert len(page["value"]) == 2 and page["nextLink"]
-    _, names, _ = slow.az("group", "list", "--query", "[].name")
-    assert {"w7-a", "w7-b", "w7-c"} <= set(names)  # az follows nextLink
-    _, page, _ = sim.az("rest", "--url", url.replace(slow.env()["ARMSIM_URL"], sim.env()["ARMSIM_URL"]).replace(
-        slow.sub, sim.sub))
-    assert len(page["value"]) > 2 and "nextLink" not in page
+    assert {"w7-a", "w7-b", "w7-c"} == {g["name"] for g in paged.list(url)}
+    whole = in_process("w7-a")
+    for name in ("w7-b", "w7-c"):
+        whole.request("PUT", path(whole, name), {"location": "eastus"})
+    page = whole.request("GET", url.replace(paged.sub, whole.sub))
+    assert len(page["value"]) == 3 and "nextLink" not in page
 
 
 def test_w8_flexible_members_filter(sim):
@@ -458,22 +485,28 @@ def test_c4_delete_refusals(sim):
     sim.az("capacity", "reservation", "group", "show", "-g", "c4", "-n", "g", expect=3)
 
 
-def test_c5_association_lists_lag(sim, slow):
+def test_c5_association_lists_lag(sim):
     seed(sim, "c5", [crg()], [], [vm("v", power="deallocated")])
     sim.az("vm", "update", "-g", "c5", "-n", "v", "--capacity-reservation-group", "None", "-o", "none")
     assert group_view(sim, "c5") == ([], [])  # no lag by default
-    assert group_view(slow, "c5") == (["v"], [])  # seeded with the module's simulators
-    slow.az("vm", "update", "-g", "c5", "-n", "v", "--capacity-reservation-group", "None", "--no-wait")
-    changed = time.time()
-    assert group_view(slow, "c5") == (["v"], [])
-    err = refused(slow, "capacity", "reservation", "delete", "-g", "c5", "-c", "g", "-n", "r1", "--yes")
-    assert_refused(err, "OperationNotAllowed", "C4")  # the delete check reads the lagging lists
-    assert time.time() - changed < LAG, "too slow to observe the lag"
-    assert vm_group(slow, "c5", "v") is None  # the VM itself shows the change at once
-    wait_until(slow, "c5/providers/Microsoft.Compute/capacityReservationGroups/g",
-               lambda g: not g["properties"].get("virtualMachinesAssociated"))
-    assert time.time() - changed >= LAG - 0.5 and group_view(slow, "c5") == ([], [])
-    slow.az("capacity", "reservation", "delete", "-g", "c5", "-c", "g", "-n", "r1", "--yes")
+
+    lagging = in_process("c5", [crg()], [], [vm("v", power="deallocated")], consistency_seconds=LAG)
+    group = path(lagging, "c5", "/providers/Microsoft.Compute/capacityReservationGroups/g")
+    vm_path = path(lagging, "c5", "/providers/Microsoft.Compute/virtualMachines/v")
+    lagging.advance(LAG)  # the seeded association (a change too) is listed by now
+    listed = lambda: [short(v["id"]) for v in lagging.request("GET", group).get(  # noqa: E731
+        "properties", {}).get("virtualMachinesAssociated") or []]
+    assert listed() == ["v"]
+    lagging.request("PATCH", vm_path, {"properties": {"capacityReservation": {"capacityReservationGroup": {}}}})
+    assert "capacityReservation" not in lagging.request("GET", vm_path)["properties"]  # the VM shows it at once
+    lagging.advance(LAG - 0.5)
+    assert listed() == ["v"]
+    status, _, body = lagging.call("DELETE", group + "/capacityReservations/r1")
+    assert status == 409 and body["error"]["code"] == "OperationNotAllowed" and "(armsim rule C4)" in \
+        body["error"]["message"]  # the delete check reads the lagging lists
+    lagging.advance(0.5)
+    assert listed() == []
+    lagging.request("DELETE", group + "/capacityReservations/r1")
 
 
 def test_c6_reservation_location_zone_and_size(sim):
@@ -492,26 +525,24 @@ def test_c6_reservation_location_zone_and_size(sim):
 
 
 # --- power ---------------------------------------------------------------------------------------------
-def test_p1_power_states(sim, slow):
-    def settled():
-        seed(sim, "p1", [crg()], [], [vm("v")])
-        sim.az("vm", "stop", "-g", "p1", "-n", "v")
-        assert vm_power(sim, "p1", "v") == "stopped" and group_view(sim, "p1") == (["v"], ["v"])
-        sim.az("vm", "deallocate", "-g", "p1", "-n", "v")
-        assert vm_power(sim, "p1", "v") == "deallocated" and group_view(sim, "p1") == (["v"], [])
-        sim.az("vm", "start", "-g", "p1", "-n", "v")
-        assert vm_power(sim, "p1", "v") == "running"
+def test_p1_power_states(sim):
+    seed(sim, "p1", [crg()], [], [vm("v")])
+    sim.az("vm", "stop", "-g", "p1", "-n", "v")
+    assert vm_power(sim, "p1", "v") == "stopped" and group_view(sim, "p1") == (["v"], ["v"])
+    sim.az("vm", "deallocate", "-g", "p1", "-n", "v")
+    assert vm_power(sim, "p1", "v") == "deallocated" and group_view(sim, "p1") == (["v"], [])
+    sim.az("vm", "start", "-g", "p1", "-n", "v")
+    assert vm_power(sim, "p1", "v") == "running"
 
-    def transitions():
-        seed(slow, "p1", vms=[vm("v", zone=None, group=None)])
-        for action, during, done in (("deallocate", "deallocating", "deallocated"),
-                                     ("start", "starting", "running")):
-            slow.az("vm", action, "-g", "p1", "-n", "v", "--no-wait")
-            assert vm_power(slow, "p1", "v") == during
-            wait_until(slow, "p1/providers/Microsoft.Compute/virtualMachines/v/instanceView",
-                       lambda view: "PowerState/" + done in [s["code"] for s in view["statuses"]])
-
-    at_once(settled, transitions)
+    timed = in_process("p1", vms=[vm("v", zone=None, group=None)], lro_seconds=2)
+    vm_path = path(timed, "p1", "/providers/Microsoft.Compute/virtualMachines/v")
+    shown = lambda: power(timed.request("GET", vm_path + "/instanceView"))  # noqa: E731
+    for action, during, done in (("deallocate", "deallocating", "deallocated"), ("start", "starting", "running")):
+        timed.request("POST", vm_path + "/" + action, wait=False)
+        timed.advance(1.9)
+        assert shown() == during
+        timed.advance(0.1)
+        assert shown() == done
 
 
 def test_p2_started_machine_consumes_its_reservation(sim):
@@ -524,7 +555,7 @@ def test_p2_started_machine_consumes_its_reservation(sim):
 
 
 # --- the table ----------------------------------------------------------------------------------------------
-def test_rule_table_lists_every_rule_and_its_reading(sim, opposite, slow):
+def test_rule_table_lists_every_rule_and_its_reading(sim, opposite):
     url = sim.env()["ARMSIM_URL"] + "/simulator/rules"
     _, table, _ = sim.az("rest", "--skip-authorization-header", "--url", url)
     listed = {r["id"]: r for r in table["rules"]}
@@ -537,8 +568,7 @@ def test_rule_table_lists_every_rule_and_its_reading(sim, opposite, slow):
     _, table, _ = opposite.az("rest", "--skip-authorization-header", "--url",
                               opposite.env()["ARMSIM_URL"] + "/simulator/rules")
     assert {r["id"] for r in table["rules"] if r["reading"] == "opposite"} == {"A3s", "A5s", "A5i", "A7"}
-    _, table, _ = slow.az("rest", "--skip-authorization-header", "--url",
-                          slow.env()["ARMSIM_URL"] + "/simulator/rules")
+    table = InProcess(consistency_seconds=LAG).call("GET", "/simulator/rules", auth=False)[2]
     assert [r for r in table["rules"] if r["id"] == "C5"][0]["enabled"] is True
 
 
