@@ -116,6 +116,13 @@ RULES = [
     Rule("C6", "doc", "A reservation is made in its group's location and in exactly one of its zones (none when the "
                       "group is regional); a group holds one reservation per size and zone: otherwise 400 "
                       "InvalidParameter (doc R4, R5)", "models.capacity.check_new_reservation"),
+    Rule("C7", "doc", "A group's properties.reservationType is Targeted (the default) or Block, and cannot change. "
+                      "A reservation in a Block group needs scheduleProfile {start, end} (dates), in any other group "
+                      "it takes none; start is today (before 11:30 UTC) or within 56 days, end 1-14 whole days or "
+                      "3-26 whole weeks later; it cannot change; it is shown from 12:00 UTC on the start day to "
+                      "11:30 UTC on the end day. Otherwise 400 InvalidParameter, or 409 PropertyChangeNotAllowed "
+                      "(ScheduleProfile, api-version 2025-04-01; BlockCapacityReservation_CreateOrUpdate). armsim "
+                      "does not hold allocation to the window", "models.capacity.check_schedule"),
     Rule("P1", "doc", "deallocate releases the hardware, powerOff keeps it, start allocates; the instance view "
                       "reports PowerState/running|stopped|deallocated|starting|deallocating",
          "models.power.begin_action"),

@@ -8,7 +8,9 @@ The description (JSON, or YAML when PyYAML is available):
         capacityReservationGroups:
           - name: demo-crg
             zones: ["1"]                      # omit for a regional group
-            reservations: [{name: d2s, sku: Standard_D2s_v3, capacity: 4, zone: "1"}]
+            reservationType: Block            # Targeted (default) or Block; Block reservations take a schedule
+            reservations: [{name: d2s, sku: Standard_D2s_v3, capacity: 4, zone: "1",
+                            schedule: {start: "2025-08-01", end: "2025-08-02"}}]
         scaleSets:
           - name: web
             orchestrationMode: Uniform        # or Flexible
@@ -73,11 +75,15 @@ def seed_group(client, rg, location, counts):
         body = {"location": location}
         if crg.get("zones"):
             body["zones"] = crg["zones"]
+        if crg.get("reservationType"):
+            body["properties"] = {"reservationType": crg["reservationType"]}
         client.request("PUT", gid, body)
         for r in crg.get("reservations", []):
             rbody = {"location": location, "sku": {"name": r["sku"], "capacity": r["capacity"]}}
             if r.get("zone"):
                 rbody["zones"] = [r["zone"]]
+            if r.get("schedule"):
+                rbody["properties"] = {"scheduleProfile": r["schedule"]}
             client.request("PUT", "{}/capacityReservations/{}".format(gid, r["name"]), rbody)
         counts["capacityReservationGroups"] += 1
     for ss in rg.get("scaleSets", []):

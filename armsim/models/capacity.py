@@ -1,5 +1,6 @@
 """Capacity reservation groups and reservations, and their accounting of who consumes them (C1-C5)."""
 import copy
+import datetime
 
 from ..backend import Resource, event, iso
 from ..errors import CannotDeleteResource, InvalidParameter, OperationNotAllowed, PropertyChangeNotAllowed, not_found
@@ -23,6 +24,18 @@ RESERVATION_LOCATION_MSG = "The capacity reservation must be in the location of 
 RESERVATION_ZONE_MSG = ("A capacity reservation takes exactly one zone of its group's zones {zones} (none when the "
                         "group is regional).")
 RESERVATION_DUPLICATE_MSG = "The group already has a capacity reservation for size '{size}'{where}."
+# C7 (ScheduleProfile, api-version 2025-04-01: the reference's texts, our wording)
+TARGETED, BLOCK = "Targeted", "Block"
+RESERVATION_TYPE_MSG = "The value '{value}' of property 'reservationType' is not valid: use 'Targeted' or 'Block'."
+SCHEDULE_REQUIRED_MSG = "A capacity reservation in a group of reservationType 'Block' requires 'scheduleProfile' " \
+                        "with 'start' and 'end' dates (YYYY-MM-DD)."
+SCHEDULE_NOT_BLOCK_MSG = ("'scheduleProfile' is supported only in a capacity reservation group of reservationType "
+                          "'Block'.")
+SCHEDULE_DATE_MSG = "The value '{value}' of 'scheduleProfile.{field}' is not a date (YYYY-MM-DD)."
+SCHEDULE_START_MSG = "'scheduleProfile.start' must be today or within 56 days in the future ({first} to {last}); " \
+                     "for a start today, before 11:30 UTC."
+SCHEDULE_LENGTH_MSG = "'scheduleProfile.end' must be after the start, with a duration of 1-14 whole days or 3-26 " \
+                      "whole weeks; {start} to {end} is {days} day(s)."
 
 
 # --- groups ----------------------------------------------------------------------------------
@@ -30,10 +43,16 @@ def put_group(backend, rid, body):
     existing = backend.get(rid)
     body = body or {}
     sharing = (body.get("properties") or {}).get("sharingProfile")
+    kind = (body.get("properties") or {}).get("reservationType")
+    if kind is not None and kind not in (TARGETED, BLOCK):
+        raise InvalidParameter(RESERVATION_TYPE_MSG.format(value=kind), rule="C7", target="reservationType")
     if existing is not None:
         zones = body.get("zones")
         if zones is not None and sorted(zones) != sorted(existing.body.get("zones") or []):
             raise PropertyChangeNotAllowed("Changing property 'zones' is not allowed.", target="zones")
+        if kind is not None and kind != existing.props.get("reservationType", TARGETED):
+            raise PropertyChangeNotAllowed("Changing property 'reservationType' is not allowed.",
+                                           target="reservationType")
         _set_tags(existing, body)
         return existing, False, _update_group(backend, existing, sharing)
     if not body.get("location"):
@@ -42,7 +61,7 @@ def put_group(backend, rid, body):
     _set_tags(res, body)
     if body.get("zones"):
         res.body["zones"] = list(body["zones"])
-    res.props.update(provisioningState="Creating", reservationType="Targeted")
+    res.props.update(provisioningState="Creating", reservationType=kind or TARGETED)
     if sharing:
         res.props["sharingProfile"] = _sharing(sharing)
     backend.put(res)
@@ -152,7 +171,9 @@ def put_reservation(backend, rid, body):
     existing = backend.get(rid)
     body = body or {}
     sku = body.get("sku") or {}
+    schedule = (body.get("properties") or {}).get("scheduleProfile")
     if existing is not None:
+        keep_schedule(existing, schedule)
         change_capacity(existing, sku.get("capacity"), body.get("tags"))
         op = backend.begin(existing.body["location"], "provisioned", id=str(rid))
         return existing, False, op
@@ -161,12 +182,15 @@ def put_reservation(backend, rid, body):
     location = normalize_location(body.get("location") or group.body["location"])
     zones = body.get("zones") or []
     check_new_reservation(backend, group, sku["name"], location, zones)
+    schedule = check_schedule(backend, group, schedule)
     res = new_resource(rid, {"sku": {"name": sku["name"], "capacity": int(sku["capacity"])}}, location)
     _set_tags(res, body)
     if zones:
         res.body["zones"] = list(zones)
     res.props.update(platformFaultDomainCount=3, reservationId=guid(), provisioningState="Creating",
                      timeCreated=iso(backend.now()))
+    if schedule:
+        res.props["scheduleProfile"] = schedule
     bump_etag(res)
     backend.put(res)
     op = backend.begin(location, "provisioned", id=str(rid))
@@ -188,9 +212,53 @@ def check_new_reservation(backend, group, size, location, zones):
                                                                     if zones else ""), rule="C6")
 
 
+def check_schedule(backend, group, schedule):
+    """A Block group's reservations need a schedule, others take none; start today (before 11:30 UTC) or within
+    56 days, and 1-14 whole days or 3-26 whole weeks to the end (C7). Returns the schedule as Azure shows it:
+    the start day from 12:00 UTC, the end day to 11:30 UTC (BlockCapacityReservation_CreateOrUpdate)."""
+    block = group.props.get("reservationType") == BLOCK
+    if not schedule:
+        if block:
+            raise InvalidParameter(SCHEDULE_REQUIRED_MSG, rule="C7", target="scheduleProfile")
+        return None
+    if not block:
+        raise InvalidParameter(SCHEDULE_NOT_BLOCK_MSG, rule="C7", target="scheduleProfile")
+    start, end = (_date(schedule, field) for field in ("start", "end"))
+    now = datetime.datetime.fromtimestamp(backend.now(), datetime.timezone.utc)
+    first = now.date() if (now.hour, now.minute) < (11, 30) else now.date() + datetime.timedelta(days=1)
+    last = now.date() + datetime.timedelta(days=56)
+    if not first <= start <= last:
+        raise InvalidParameter(SCHEDULE_START_MSG.format(first=first, last=last), rule="C7",
+                               target="scheduleProfile.start")
+    days = (end - start).days
+    if not (1 <= days <= 14 or (days % 7 == 0 and 3 <= days // 7 <= 26)):
+        raise InvalidParameter(SCHEDULE_LENGTH_MSG.format(start=start, end=end, days=days), rule="C7",
+                               target="scheduleProfile.end")
+    return {"start": "{}T12:00:00Z".format(start), "end": "{}T11:30:00Z".format(end)}
+
+
+def _date(schedule, field):
+    value = schedule.get(field)
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InvalidParameter(SCHEDULE_DATE_MSG.format(value=value, field=field), rule="C7",
+                               target="scheduleProfile." + field) from None
+
+
+def keep_schedule(res, schedule):
+    """A reservation's schedule cannot change after it is made (C7)."""
+    if schedule is not None and schedule != res.props.get("scheduleProfile") and not (
+            res.props.get("scheduleProfile") and all(
+                str(schedule.get(k, ""))[:10] == res.props["scheduleProfile"][k][:10] for k in ("start", "end"))):
+        raise PropertyChangeNotAllowed("Changing property 'scheduleProfile' is not allowed.",
+                                       target="scheduleProfile")
+
+
 def patch_reservation(backend, rid, body):
     res = get(backend, rid)
     body = body or {}
+    keep_schedule(res, (body.get("properties") or {}).get("scheduleProfile"))
     change_capacity(res, (body.get("sku") or {}).get("capacity"), body.get("tags"))
     return res, backend.begin(res.body["location"], "provisioned", id=str(rid))
 
@@ -247,10 +315,12 @@ def _set_list(props, key, items):
 
 def utilization(backend, res):
     """What a reservation serves: every associated machine that holds hardware counts, however many there are
-    (P2; C2: more than the capacity is overallocation, never a refusal)."""
-    return {"currentCapacity": res.body["sku"]["capacity"],
-            "virtualMachinesAllocated": [{"id": cid} for cid, c in reservation_consumers(backend, res)
-                                         if power.allocated(c)]}
+    (P2; C2: more than the capacity is overallocation, never a refusal). With none, the list is left out, as
+    Compute leaves out every empty list."""
+    info = {"currentCapacity": res.body["sku"]["capacity"]}
+    _set_list(info, "virtualMachinesAllocated", [{"id": cid} for cid, c in reservation_consumers(backend, res)
+                                                 if power.allocated(c)])
+    return info
 
 
 def _statuses(backend, res):

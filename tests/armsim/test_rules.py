@@ -6,6 +6,7 @@ its opposite reading. Rules about time (operations that take time, lagging assoc
 in-process (armsim.inprocess), on a clock the test moves instead of sleeps that race the machine's load.
 """
 import contextlib
+import datetime
 import json
 
 import pytest
@@ -522,6 +523,45 @@ def test_c6_reservation_location_zone_and_size(sim):
         assert_refused(err, "InvalidParameter", "C6", text)
     _, names, _ = sim.az("capacity", "reservation", "list", "-g", "c6", "-c", "g", "--query", "[].name")
     assert sorted(names) == ["e4", "r1"]
+
+
+def test_c7_block_groups_and_schedules():
+    model = in_process("c7", [crg("t")])
+    model.clock.time = datetime.datetime(2025, 7, 30, 10, 0, tzinfo=datetime.timezone.utc).timestamp()
+    groups = path(model, "c7", "/providers/Microsoft.Compute/capacityReservationGroups/")
+    block = model.request("PUT", groups + "b", {"location": "eastus", "zones": ["1"],
+                                                "properties": {"reservationType": "Block"}})
+    assert block["properties"]["reservationType"] == "Block"
+    assert model.request("GET", groups + "t")["properties"]["reservationType"] == "Targeted"
+
+    def refused_with(method, url, body, status, code, target):
+        got, _, answer = model.call(method, url, body)
+        assert (got, answer["error"]["code"], answer["error"].get("target")) == (status, code, target), answer
+
+    reservation = {"location": "eastus", "zones": ["1"], "sku": {"name": "Standard_ND96isr_H100_v5", "capacity": 1}}
+    scheduled = lambda start, end: dict(reservation, properties={  # noqa: E731
+        "scheduleProfile": {"start": start, "end": end}})
+    refused_with("PUT", groups + "b", {"location": "eastus", "properties": {"reservationType": "Open"}}, 400,
+                 "InvalidParameter", "reservationType")
+    refused_with("PUT", groups + "b", {"location": "eastus", "zones": ["1"],
+                                       "properties": {"reservationType": "Targeted"}},
+                 409, "PropertyChangeNotAllowed", "reservationType")
+    refused_with("PUT", groups + "b/capacityReservations/none", reservation, 400, "InvalidParameter",
+                 "scheduleProfile")
+    refused_with("PUT", groups + "t/capacityReservations/x", scheduled("2025-08-01", "2025-08-02"), 400,
+                 "InvalidParameter", "scheduleProfile")
+    for start, end, target in (("2025-07-29", "2025-07-30", "start"), ("2025-09-25", "2025-09-26", "start"),
+                               ("2025-08-01", "2025-08-01", "end"), ("2025-08-01", "2025-08-16", "end"),
+                               ("2025-08-01", "2025-08-20", "end"), ("soon", "2025-08-02", "start")):
+        refused_with("PUT", groups + "b/capacityReservations/x", scheduled(start, end), 400, "InvalidParameter",
+                     "scheduleProfile." + target)
+    made = model.request("PUT", groups + "b/capacityReservations/x", scheduled("2025-07-30", "2025-08-20"))
+    assert made["properties"]["scheduleProfile"] == {"start": "2025-07-30T12:00:00Z", "end": "2025-08-20T11:30:00Z"}
+    refused_with("PATCH", groups + "b/capacityReservations/x", {"properties": {"scheduleProfile": {
+        "start": "2025-08-01", "end": "2025-08-02"}}}, 409, "PropertyChangeNotAllowed", "scheduleProfile")
+    model.clock.advance(2 * 3600)  # 12:00 UTC: too late to start today
+    late = dict(scheduled("2025-07-30", "2025-07-31"), sku={"name": "Standard_D2s_v3", "capacity": 1})
+    refused_with("PUT", groups + "b/capacityReservations/y", late, 400, "InvalidParameter", "scheduleProfile.start")
 
 
 # --- power ---------------------------------------------------------------------------------------------
