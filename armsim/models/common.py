@@ -1,4 +1,5 @@
 """Helpers shared by the resource families' models."""
+import re
 import uuid
 
 from ..backend import Resource, iso
@@ -119,11 +120,60 @@ def require(value, message, rule=None):
 LATEST_IMAGE_VERSION = "1.0.0"  # armsim has no image catalog: a marketplace image's "latest" resolves to this
 
 
-def os_profile_defaults(os_profile):
-    if isinstance(os_profile, dict):
-        os_profile.setdefault("secrets", [])
-        os_profile.setdefault("allowExtensionOperations", True)
-        os_profile.setdefault("requireGuestProvisionSignal", True)
+def os_type(storage):
+    """Windows for the Windows images (publisher or offer names Windows), else Linux."""
+    image = (storage or {}).get("imageReference") or {}
+    named = "{} {}".format(image.get("publisher") or "", image.get("offer") or "").lower()
+    return "Windows" if "windows" in named else "Linux"
+
+
+def os_profile_defaults(os_profile, storage=None, vm=False):
+    """What Azure adds to an OS profile (wire: test_vm_vmss_update_ultra_ssd_enabled #13 for a VM, #44 for a scale
+    set; Windows: VirtualMachine_Create_WithCapacityReservation). Call before the secrets are removed: a Linux
+    profile given a password allows password sign-in."""
+    if not isinstance(os_profile, dict):
+        return
+    if os_type(storage) == "Windows":
+        windows = os_profile.setdefault("windowsConfiguration", {})
+        windows.setdefault("provisionVMAgent", True)
+        windows.setdefault("enableAutomaticUpdates", True)
+    else:
+        linux = os_profile.setdefault("linuxConfiguration", {})
+        linux.setdefault("disablePasswordAuthentication", not os_profile.get("adminPassword"))
+        linux.setdefault("provisionVMAgent", True)
+        if vm:
+            linux.setdefault("patchSettings", {"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"})
+    os_profile.setdefault("secrets", [])
+    os_profile.setdefault("allowExtensionOperations", True)
+    os_profile.setdefault("requireGuestProvisionSignal", True)
+
+
+def os_disk_defaults(storage, size, vm=False):
+    """What Azure adds to an OS disk made from an image (wire: test_vm_vmss_update_ultra_ssd_enabled #13, #44):
+    its OS type, caching ReadWrite, the image's size (30 GB for Linux images, 127 for Windows), Premium_LRS when
+    the size takes premium storage (an 's' size, e.g. Standard_D2s_v3, Standard_DS1_v2) else Standard_LRS, and
+    for a VM deleteOption Detach."""
+    os_disk = (storage or {}).get("osDisk")
+    if not isinstance(os_disk, dict):
+        return
+    kind = os_disk.setdefault("osType", os_type(storage))
+    ephemeral = bool(os_disk.get("diffDiskSettings"))
+    os_disk.setdefault("caching", "ReadOnly" if ephemeral else "ReadWrite")
+    if not ephemeral:
+        managed = os_disk.get("managedDisk")
+        if not isinstance(managed, dict):
+            managed = os_disk["managedDisk"] = {}
+        if not managed.get("storageAccountType"):
+            managed["storageAccountType"] = "Premium_LRS" if _premium(size) else "Standard_LRS"
+    if os_disk.get("diskSizeGB") is None:
+        os_disk["diskSizeGB"] = 127 if kind == "Windows" else 30
+    if vm:
+        os_disk.setdefault("deleteOption", "Detach")
+
+
+def _premium(size):
+    """Sizes that take premium storage carry an 's': DS1_v2, D2s_v3, E4as_v5, ..."""
+    return bool(re.match(r"^Standard_[A-Z]+S\d|^Standard_[A-Z]+\d+[a-z]*s", size or ""))
 
 
 def fill_storage(rid, storage, disk_name):

@@ -9,7 +9,7 @@ from ..errors import ArmError, InvalidParameter, NotFound, OperationNotAllowed, 
 from ..ids import norm_id, same_id
 from . import associations, capacity, power, vms
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
-                     new_resource, os_profile_defaults, requested_association)
+                     new_resource, os_disk_defaults, os_profile_defaults, requested_association)
 
 VMSS = "Microsoft.Compute/virtualMachineScaleSets"
 INSTANCE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
@@ -149,8 +149,9 @@ def _fill_model(res):
     """The defaults Azure adds to a scale set's model (OS profile flags, the upgrade mode's casing and policy),
     and what it never returns (passwords, custom data)."""
     profile = res.props.get("virtualMachineProfile") or {}
+    os_profile_defaults(profile.get("osProfile"), profile.get("storageProfile"))
+    os_disk_defaults(profile.get("storageProfile"), (res.body.get("sku") or {}).get("name"))
     vms.strip_secrets(profile)
-    os_profile_defaults(profile.get("osProfile"))
     policy = res.props.get("upgradePolicy")
     if isinstance(policy, dict) and policy.get("mode"):
         policy["mode"] = UPGRADE_MODES.get(policy["mode"].lower(), policy["mode"])

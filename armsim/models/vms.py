@@ -7,7 +7,7 @@ from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
 from . import associations, capacity, power
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
-                     new_resource, os_profile_defaults, requested_association)
+                     new_resource, os_disk_defaults, os_profile_defaults, requested_association)
 
 VM = "Microsoft.Compute/virtualMachines"
 NIC = "Microsoft.Network/networkInterfaces"
@@ -93,13 +93,13 @@ def _create(backend, rid, body, wanted):
                        location)
     res.body.pop("properties", None)
     res.body["properties"] = copy.deepcopy(props)
-    strip_secrets(res.props)
     res.props.update(vmId=guid(), provisioningState="Creating", timeCreated=iso(backend.now()))
     res.props.setdefault("osProfile", {}).setdefault("computerName", rid.name[:15])
     zones = body.get("zones") or []
     res.state.update(power="running", power_time=backend.now(), size=size, zone=zones[0] if zones else None,
                      os_disk="{}_OsDisk_1_{}".format(rid.name, guid().replace("-", "")[:32]))
     fill_model(res)
+    strip_secrets(res.props)
     set_association(backend, res, group)
     _make_nics(backend, res)
     bump_etag(res)
@@ -110,9 +110,11 @@ def _create(backend, rid, body, wanted):
 
 def fill_model(res):
     """The defaults Azure adds to a VM's model."""
-    os_profile_defaults(res.props.get("osProfile"))
-    if isinstance(res.props.get("storageProfile"), dict):
-        fill_storage(res.id, res.props["storageProfile"], res.state["os_disk"])
+    storage = res.props.get("storageProfile")
+    os_profile_defaults(res.props.get("osProfile"), storage, vm=True)
+    if isinstance(storage, dict):
+        os_disk_defaults(storage, (res.props.get("hardwareProfile") or {}).get("vmSize"), vm=True)
+        fill_storage(res.id, storage, res.state["os_disk"])
 
 
 def _require_flexible(backend, vmss_id):

@@ -48,10 +48,6 @@ IGNORED = {
                                       "(test_capacity_reservation_operations #6)"),
         (r"sku\.tier", "rule C3: only sku.capacity and tags of a reservation change"),
     ],
-    "VirtualMachine_Create_WithCapacityReservation.json": [
-        (r"properties\.osProfile\.windowsConfiguration|properties\.storageProfile\.osDisk\.osType",
-         "Azure derives these from the image's operating system; armsim has no image catalog"),
-    ],
     "VirtualMachine_Get.json": [
         (r"resources", "VM extensions (child resources) are not modelled"),
         (r"managedBy", "set by the Azure service that manages a VM; armsim has none"),
@@ -62,8 +58,6 @@ IGNORED = {
         (r"patchStatus", "guest OS patching is not modelled"),
     ],
     "VirtualMachineScaleSet_Create_WithCapacityReservation.json": [
-        (r"properties\.virtualMachineProfile\.osProfile\.windowsConfiguration",
-         "Azure derives it from the image's operating system; armsim has no image catalog"),
         (r"properties\.virtualMachineProfile\.networkProfile\.networkInterfaceConfigurations\[\]\.properties\."
          r"(dnsSettings|enableAcceleratedNetworking|ipConfigurations\[\]\.properties\.privateIPAddressVersion)",
          "network interface defaults Azure fills in are not modelled"),

@@ -33,11 +33,15 @@ ALLOWED = [
      "2024-07-01"),
     ("test_vmss_vms.yaml", "extra", r"value\[\]\.properties\.resilientVMDeletionStatus",
      "W4: a 2024-07-01 field (the instance GET #14 has it); the instance list #13 was recorded at 2023-09-01"),
-    ("test_vm_stop_start.yaml", "extra", r"etag|properties\.timeCreated",
-     "W4: recorded at api-version 2020-06-01, before VMs carried etag and timeCreated (2024-07-01 recordings do)"),
+    ("test_vm_stop_start.yaml", "extra",
+     r"etag|properties\.timeCreated|properties\.storageProfile\.osDisk\.deleteOption",
+     "W4: recorded at api-version 2020-06-01, before VMs carried etag, timeCreated and the OS disk's deleteOption "
+     "(2024-07-01 recordings do: test_vm_vmss_update_ultra_ssd_enabled #13)"),
     ("test_vmss_rolling_upgrade.yaml", "extra",
-     r"etag|properties\.(orchestrationMode|platformFaultDomainCount|timeCreated|virtualMachineProfile\.timeCreated)",
-     "W4: recorded at api-version 2020-06-01, before scale sets carried these (2024-07-01 recordings do)"),
+     r"etag|properties\.(orchestrationMode|platformFaultDomainCount|timeCreated|virtualMachineProfile\.timeCreated|"
+     r"virtualMachineProfile\.storageProfile\.osDisk\.osType)",
+     "W4: recorded at api-version 2020-06-01, before scale sets carried these (2024-07-01 recordings do: "
+     "test_vm_vmss_update_ultra_ssd_enabled #44)"),
     ("test_vmss_rolling_upgrade.yaml", "extra header", "azure-asyncnotification",
      "W6: in 2020 Compute left Azure-AsyncNotification off POST actions; every 2024 recording has it on them"),
     # --- not modelled ---
