@@ -23,6 +23,9 @@ SETTLE_POLL_SECONDS = 5
 # What Azure does for a scale set without an upgrade policy (Flexible scale sets may have none):
 # existing instances change only when someone updates them.
 DEFAULT_UPGRADE_MODE = 'Manual'
+# the first api-version with Block capacity reservations: reservationType and scheduleProfile (the SDK's models
+# predate them, so they are read from the answer itself)
+BLOCK_API_VERSION = '2025-04-01'
 
 
 def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for_subscription, target_group_id=None):
@@ -205,10 +208,15 @@ def _read_group(client, group_id):
     from azure.core.exceptions import HttpResponseError
     parts = _parse(group_id)
     try:
+        answer = {}
         group = client.capacity_reservation_groups.get(parts['resource_group'], parts['name'],
-                                                       expand='instanceView')
+                                                       expand='instanceView', api_version=BLOCK_API_VERSION,
+                                                       cls=_with_json(answer))
         reservations = list(client.capacity_reservations.list_by_capacity_reservation_group(
             parts['resource_group'], parts['name']))
+        reservation_type = (answer.get('properties') or {}).get('reservationType')
+        schedules = {cr.name.lower(): _schedule(client, parts, cr.name) for cr in reservations} \
+            if reservation_type == 'Block' else {}
     except HttpResponseError as ex:
         error = _read_error(group_id, ex)
         if error.status_code == 404:
@@ -218,11 +226,28 @@ def _read_group(client, group_id):
         return None, error
     return Group(id=group.id,
                  associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
-                 reservations=_reservations(group, reservations), location=group.location,
-                 zones=tuple(group.zones or ())), None
+                 reservations=_reservations(group, reservations, schedules), location=group.location,
+                 zones=tuple(group.zones or ()), reservation_type=reservation_type), None
 
 
-def _reservations(group, reservations):
+def _with_json(answer):
+    """An SDK `cls` callback that also keeps the answer's JSON in `answer`."""
+    def keep(pipeline_response, deserialized, _headers):
+        answer.update(pipeline_response.http_response.json() or {})
+        return deserialized
+    return keep
+
+
+def _schedule(client, parts, name):
+    """A Block reservation's (start, end), read at the api-version that has them."""
+    answer = {}
+    client.capacity_reservations.get(parts['resource_group'], parts['name'], name, api_version=BLOCK_API_VERSION,
+                                     cls=_with_json(answer))
+    schedule = (answer.get('properties') or {}).get('scheduleProfile') or {}
+    return (schedule['start'], schedule['end']) if schedule.get('start') and schedule.get('end') else None
+
+
+def _reservations(group, reservations, schedules=None):
     """Each reservation with its allocated count, which only the group's instance view has (by name)."""
     allocated = {}
     for view in (group.instance_view.capacity_reservations or ()) if group.instance_view else ():
@@ -231,7 +256,8 @@ def _reservations(group, reservations):
     result = (Reservation(id=cr.id, name=cr.name, sku=cr.sku.name, zone=cr.zones[0] if cr.zones else None,
                           capacity=cr.sku.capacity or 0, allocated=allocated.get(cr.name.lower()),
                           associated=len(cr.virtual_machines_associated or ()),
-                          fault_domain_count=cr.platform_fault_domain_count)
+                          fault_domain_count=cr.platform_fault_domain_count,
+                          schedule=(schedules or {}).get(cr.name.lower()))
               for cr in reservations)
     return tuple(sorted(result, key=lambda cr: (cr.sku.lower(), cr.zone or '', cr.name.lower())))
 

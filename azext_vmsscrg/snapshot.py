@@ -44,6 +44,7 @@ class Reservation:
     allocated: Optional[int]  # None when the group's instance view doesn't mention the reservation
     associated: int
     fault_domain_count: Optional[int] = None  # properties.platformFaultDomainCount
+    schedule: Optional[Tuple[str, str]] = None  # a Block reservation's properties.scheduleProfile (start, end)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Group:
     reservations: Tuple[Reservation, ...]
     location: Optional[str] = None
     zones: Tuple[str, ...] = ()
+    reservation_type: Optional[str] = None  # properties.reservationType: Targeted or Block (api-version 2025-04-01)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ def build_status(snapshot):
         'capacityReservationGroup': group_id,
         'capacityReservationGroupSource': snapshot.group_source,
         'capacityReservationGroupError': _error(snapshot.group_error),
+        'capacityReservationGroupType': snapshot.group.reservation_type if snapshot.group else None,
         'associationLookupError': _error(snapshot.lookup_error),
         'instances': instances,
         'reservations': reservations,
@@ -59,6 +60,9 @@ def _reservation(reservation):
         'allocated': reservation.allocated,
         'associated': reservation.associated,
         'overallocated': reservation.allocated is not None and reservation.allocated > reservation.capacity,
+        # a Block reservation holds its capacity only from start to end
+        'schedule': {'start': reservation.schedule[0], 'end': reservation.schedule[1]} if reservation.schedule
+        else None,
     }
 
 

@@ -59,6 +59,7 @@ def test_uniform_regional_attached_full_shape():
         'capacityReservationGroup': GROUP_ID,
         'capacityReservationGroupSource': 'model',
         'capacityReservationGroupError': None,
+        'capacityReservationGroupType': None,
         'associationLookupError': None,
         'instances': [
             {'name': 'MyScaleSet_{}'.format(i), 'id': VMSS_ID + '/virtualMachines/{}'.format(i),
@@ -67,7 +68,7 @@ def test_uniform_regional_attached_full_shape():
             for i in (0, 1)],
         'reservations': [
             {'id': GROUP_ID + '/capacityReservations/r1', 'name': 'r1', 'sku': 'Standard_D2s_v3', 'zone': None,
-             'capacity': 2, 'allocated': 2, 'associated': 2, 'overallocated': False}],
+             'capacity': 2, 'allocated': 2, 'associated': 2, 'overallocated': False, 'schedule': None}],
         'summary': {'instances': 2, 'associated': 2, 'inSync': 2, 'outOfSync': 0, 'unknown': 0},
         'state': 'attached',
         'nextAction': 'Nothing to do: the scale set and all its instances are on the capacity reservation group.',
@@ -256,3 +257,15 @@ def test_flexible_without_profile_and_without_associations_is_detached(members):
 
     assert result['capacityReservationGroup'] is None
     assert result['state'] == 'detached'
+
+
+def test_block_group_reports_its_type_and_each_reservation_schedule():
+    block = Reservation(id=GROUP_ID + '/capacityReservations/b', name='b', sku='Standard_D2s_v3', zone=None,
+                        capacity=2, allocated=1, associated=2,
+                        schedule=('2025-08-01T12:00:00Z', '2025-08-02T11:30:00Z'))
+    block_group = Group(id=GROUP_ID, associated_ids=(), reservations=(block,), reservation_type='Block')
+    result = status(instances=[uniform(0)], group_=block_group)
+
+    assert result['capacityReservationGroupType'] == 'Block'
+    assert result['reservations'][0]['schedule'] == {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
+    assert status(instances=[uniform(0)], group_=group(reservation()))['capacityReservationGroupType'] is None

@@ -119,13 +119,15 @@ class FakeCompute:
             get=self._serve('vms.get', lambda rg, name: models.VirtualMachine.deserialize(
                 next(vm for vm in vms if vm['name'] == name))))
         self.capacity_reservation_groups = SimpleNamespace(
-            get=self._serve('groups.get', lambda rg, name, expand: models.CapacityReservationGroup.deserialize(
-                self._groups[name.lower()])),
+            get=self._serve('groups.get', lambda rg, name, expand, **sdk: _answer(
+                models.CapacityReservationGroup, self._groups[name.lower()], **sdk)),
             list_by_subscription=self._serve('groups.list_by_subscription', lambda expand: [
                 models.CapacityReservationGroup.deserialize(g) for g in groups]))
         self.capacity_reservations = SimpleNamespace(
             list_by_capacity_reservation_group=self._serve('reservations.list', lambda rg, group: [
-                models.CapacityReservation.deserialize(r) for r in reservations]))
+                models.CapacityReservation.deserialize(r) for r in reservations]),
+            get=self._serve('reservations.get', lambda rg, group, name, **sdk: _answer(
+                models.CapacityReservation, next(r for r in reservations if r['name'] == name), **sdk)))
 
     def _serve(self, request, respond):
         def call(*args, **kwargs):
@@ -141,6 +143,14 @@ class FakeCompute:
     @property
     def request_names(self):
         return sorted(name for name, _, _ in self.requests)
+
+
+def _answer(model, body, api_version=None, cls=None):
+    """What an SDK get returns: the model, or what `cls` makes of the answer (its JSON as sent) and the model."""
+    deserialized = model.deserialize(body)
+    if cls is None:
+        return deserialized
+    return cls(SimpleNamespace(http_response=SimpleNamespace(json=lambda: body)), deserialized, {})
 
 
 def no_other_subscription(subscription_id):
@@ -162,7 +172,9 @@ def test_uniform_requests_do_not_grow_with_instances():
         assert len(snapshot.instances) == count
         assert client.request_names == ['groups.get', 'reservations.list', 'vmss.get', 'vmss_vms.list']
     assert client.requests[1] == ('vmss_vms.list', ('MyResourceGroup', 'MyScaleSet'), {'expand': 'instanceView'})
-    assert client.requests[2] == ('groups.get', ('MyResourceGroup', 'MyGroup'), {'expand': 'instanceView'})
+    name, args, kwargs = client.requests[2]
+    assert (name, args, kwargs['expand'], kwargs['api_version']) == (
+        'groups.get', ('MyResourceGroup', 'MyGroup'), 'instanceView', '2025-04-01')
 
 
 def test_uniform_snapshot_reads_the_model_instances_and_reservations():
@@ -359,6 +371,19 @@ def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_
     assert client.count('groups.list_by_subscription') == 1
     assert snapshot.instances[0].group_id is None
     assert snapshot.instances[0].group_known is False
+
+
+def test_block_group_and_its_reservations_schedules_are_read():
+    block = dict(group_json(), properties=dict(group_json()['properties'], reservationType='Block'))
+    scheduled = reservation_json('r1')
+    scheduled['properties']['scheduleProfile'] = {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
+    client = FakeCompute(scale_set_json(), [uniform_vm_json(0)], [block], [scheduled])
+
+    result = show_status(SimpleNamespace(cli_ctx=None), client, 'MyResourceGroup', 'MyScaleSet')
+
+    assert result['capacityReservationGroupType'] == 'Block'
+    assert result['reservations'][0]['schedule'] == {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
+    assert client.count('reservations.get') == 1  # a Targeted group's reservations are not read one by one
 
 
 def test_status_warns_about_an_overallocated_reservation(caplog):
