@@ -1,4 +1,6 @@
 """Stock `az` (the pinned azure-cli) against armsim: the commands users and the documents run."""
+import re
+
 import pytest
 
 RG = "cmds-rg"
@@ -97,7 +99,10 @@ def test_list_instances_uniform_and_flexible(sim):
 
 
 def test_vmss_power_update_and_upgrade(sim):
-    sim.az("vmss", "deallocate", "-g", RG, "-n", "uni")
+    _, _, err = sim.az("vmss", "deallocate", "-g", RG, "-n", "uni", "--debug")
+    # at the default settings, Azure's answer (W6) and az polling the operation it names
+    assert "Response status: 202" in err and "'Azure-AsyncOperation'" in err
+    assert re.search(r"Request URL: '[^']*/providers/Microsoft\.Compute/locations/\w+/operations/", err), err[-3000:]
     _, view, _ = sim.az("vmss", "get-instance-view", "-g", RG, "-n", "uni", "--instance-id", "*")
     assert {power(v) for v in view} == {"PowerState/deallocated"}
     sim.az("vmss", "start", "-g", RG, "-n", "uni", "--instance-ids", "0", "1")

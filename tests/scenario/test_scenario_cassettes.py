@@ -65,6 +65,19 @@ def test_cassette_holds_nothing_of_the_recording_simulator(path):
     assert [what for what, value in secrets.items() if value.lower() in text] == []
 
 
+WRITE = re.compile(r'^\s+method: (PUT|PATCH|POST|DELETE)$', re.MULTILINE)
+POLL = re.compile(r'^\s+uri: https://management\.azure\.com/subscriptions/[^/]+/providers/Microsoft\.Compute/'
+                  r'locations/[^/]+/operations/', re.MULTILINE | re.IGNORECASE)
+
+
+@pytest.mark.parametrize('path', CASSETTES, ids=os.path.basename)
+def test_every_cassette_that_writes_polls(path):
+    """Azure answers writes as long-running operations, and so does the simulator a cassette is recorded
+    against: a cassette with a write and no poll was recorded against a synchronous shortcut."""
+    text = _read(path)
+    assert not WRITE.search(text) or POLL.search(text), 'a write and no poll of its operation: re-record'
+
+
 def test_every_cassette_belongs_to_a_test():
     names = set()
     for test_file in glob.glob(os.path.join(HERE, 'test_scenario_*.py')):
