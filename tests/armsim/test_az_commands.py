@@ -110,8 +110,10 @@ def test_vmss_power_update_and_upgrade(sim):
     assert [power(v) for v in view] == ["PowerState/running", "PowerState/running", "PowerState/deallocated"]
     _, vmss, _ = sim.az("vmss", "update", "-g", RG, "-n", "uni", "--set", "tags.x=y")
     assert vmss["tags"] == {"x": "y"}
+    # the property's own casing: with "diskSizeGb" az sets nothing Azure reads, and the model does not change
     _, vmss, _ = sim.az("vmss", "update", "-g", RG, "-n", "uni", "--set",
-                        "virtualMachineProfile.storageProfile.osDisk.diskSizeGb=64")
+                        "virtualMachineProfile.storageProfile.osDisk.diskSizeGB=64")
+    assert vmss["virtualMachineProfile"]["storageProfile"]["osDisk"]["diskSizeGB"] == 64
     _, uni, _ = sim.az("vmss", "list-instances", "-g", RG, "-n", "uni", "--query", "[].latestModelApplied")
     assert uni == [False, False, False]  # Manual policy: nothing applied until update-instances (A6)
     sim.az("vmss", "update-instances", "-g", RG, "-n", "uni", "--instance-ids", "*")
