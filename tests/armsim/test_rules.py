@@ -12,7 +12,7 @@ import json
 import pytest
 
 from armsim import rules
-from builders import (OTHER_SIZE, at_once, crg, flexible, follow_rolling, gid, group_view, instances,
+from builders import (OTHER_SIZE, at_once, crg, flexible, follow_rolling, group_view, instances,
                       latest_models, model_group, power, refused, refused_all, seed, short, uniform, vm, vm_group,
                       vm_power)
 from armsim import seed as landscape
@@ -395,49 +395,71 @@ def test_a7_flexible_profile_governs_new_members(sim, opposite, reading):
     assert list(groups.values()) == ["g"]  # the member made after the change
 
 
-def test_a8_validations(sim):
-    sim.seed({"resourceGroups": [{"name": "a8-west", "location": "westus", "capacityReservationGroups": [crg("w")]}]})
-    seed(sim, "a8", [crg("g"), crg("reg", ()), crg("big", capacity=2)], [
+def refused_in_process(model, method, url, body, code, rule, text=""):
+    status, _, answer = model.call(method, url, body)
+    assert status >= 400 and answer["error"]["code"] == code, answer
+    assert_refused(answer["error"]["message"], "", rule, text)
+
+
+def group_patch(model, rg, kind, group):
+    """The PATCH body `az vm|vmss update --capacity-reservation-group` amounts to."""
+    association = {"capacityReservation": {"capacityReservationGroup": {
+        "id": path(model, rg, "/providers/Microsoft.Compute/capacityReservationGroups/" + group)
+        if not group.startswith("/") else group}}}
+    return {"properties": association if kind == "virtualMachines" else {"virtualMachineProfile": association}}
+
+
+def test_a8_validations():
+    model = in_process("a8", [crg("g"), crg("reg", ()), crg("big", capacity=2)], [
         uniform("spg", group=None, singlePlacementGroup=True, power={"*": "deallocated"}),
         uniform("fd5", zones=(), group=None, platformFaultDomainCount=5, power={"*": "deallocated"}),
         uniform("spot", group=None, priority="Spot", power={"*": "deallocated"})], [
         vm("regional", zone=None, group=None, power="deallocated"), vm("z1", group=None, power="deallocated"),
         vm("z2", zone="2", group=None, power="deallocated"), vm("e4", group=None, sku=OTHER_SIZE, power="deallocated"),
         vm("on", group="g", power="deallocated")])
+    landscape.apply(model, {"resourceGroups": [{"name": "a8-west", "location": "westus",
+                                                "capacityReservationGroups": [crg("w")]}]})
+    west = path(model, "a8-west", "/providers/Microsoft.Compute/capacityReservationGroups/w")
     cases = [
-        ("vm", "regional", "missing", "was not found"),
-        ("vm", "z1", gid(sim, "a8-west", "w"), "same region"),
-        ("vm", "regional", "g", "is zonal (1) and Virtual machine 'regional' is regional"),
-        ("vm", "z1", "reg", "is regional"),
-        ("vm", "z2", "g", "does not cover"),
-        ("vm", "e4", "g", "no capacity reservation for size '{}' in zone 1".format(OTHER_SIZE)),
-        ("vmss", "spg", "g", "singlePlacementGroup=true"),
-        ("vmss", "fd5", "reg", "5 fault domains"),
-        ("vmss", "spot", "g", "Spot"),
+        ("virtualMachines", "regional", "missing", "was not found"),
+        ("virtualMachines", "z1", west, "same region"),
+        ("virtualMachines", "regional", "g", "is zonal (1) and Virtual machine 'regional' is regional"),
+        ("virtualMachines", "z1", "reg", "is regional"),
+        ("virtualMachines", "z2", "g", "does not cover"),
+        ("virtualMachines", "e4", "g", "no capacity reservation for size '{}' in zone 1".format(OTHER_SIZE)),
+        ("virtualMachineScaleSets", "spg", "g", "singlePlacementGroup=true"),
+        ("virtualMachineScaleSets", "fd5", "reg", "5 fault domains"),
+        ("virtualMachineScaleSets", "spot", "g", "Spot"),
     ]
-    errors = refused_all(sim, *[(kind, "update", "-g", "a8", "-n", name, "--capacity-reservation-group", group)
-                                for kind, name, group, _ in cases])
-    for (_, _, _, text), err in zip(cases, errors):
-        assert_refused(err, "InvalidParameter", "A8", text)
-    assert at_once(lambda: vm_group(sim, "a8", "regional"), lambda: model_group(sim, "a8", "spg")) == [None, None]
-    err = refused(sim, "vm", "update", "-g", "a8", "-n", "on", "--size", OTHER_SIZE)  # resize (doc R10)
-    assert_refused(err, "InvalidParameter", "A8", OTHER_SIZE)
-    assert attach(sim, "vm", "a8", "regional", "reg") == "reg"
+    machine = lambda kind, name: path(model, "a8", "/providers/Microsoft.Compute/{}/{}".format(kind, name))  # noqa
+    for kind, name, group, text in cases:
+        refused_in_process(model, "PATCH", machine(kind, name), group_patch(model, "a8", kind, group),
+                           "InvalidParameter", "A8", text)
+    assert "capacityReservation" not in model.request("GET", machine("virtualMachines", "regional"))["properties"]
+    assert "capacityReservation" not in model.request("GET", machine("virtualMachineScaleSets", "spg"))[
+        "properties"]["virtualMachineProfile"]
+    refused_in_process(model, "PATCH", machine("virtualMachines", "on"), {"properties": {  # resize (doc R10)
+        "hardwareProfile": {"vmSize": OTHER_SIZE}}}, "InvalidParameter", "A8", OTHER_SIZE)
+    attached = model.request("PATCH", machine("virtualMachines", "regional"),
+                             group_patch(model, "a8", "virtualMachines", "reg"))
+    assert attached["properties"]["capacityReservation"]["capacityReservationGroup"]["id"].endswith("/reg")
 
 
-def test_a9_ephemeral_os_disk_cannot_deallocate(sim):
-    seed(sim, "a9", [crg()], [uniform(ephemeralOsDisk=True)], [vm("eph", ephemeralOsDisk=True), vm("disk")])
-    for err in refused_all(sim, ("vm", "deallocate", "-g", "a9", "-n", "eph"),
-                           ("vmss", "deallocate", "-g", "a9", "-n", "u"),
-                           ("vmss", "deallocate", "-g", "a9", "-n", "u", "--instance-ids", "1")):
-        assert_refused(err, "OperationNotAllowed", "A9", "Operation 'deallocate' is not supported for VMs or VM Scale "
-                       "Set instances using an ephemeral OS disk.")
-    eph, members = at_once(lambda: vm_power(sim, "a9", "eph"), lambda: instances(sim, "a9", "u"))
-    assert eph == "running" and {p for p, _ in members.values()} == {"running"}
-    at_once(lambda: sim.az("vm", "stop", "-g", "a9", "-n", "eph"),  # powerOff keeps the hardware: allowed
-            lambda: sim.az("vm", "deallocate", "-g", "a9", "-n", "disk"))
-    assert at_once(lambda: vm_power(sim, "a9", "eph"), lambda: vm_power(sim, "a9", "disk")) == [
-        "stopped", "deallocated"]
+def test_a9_ephemeral_os_disk_cannot_deallocate():
+    model = in_process("a9", [crg()], [uniform(ephemeralOsDisk=True)], [vm("eph", ephemeralOsDisk=True), vm("disk")])
+    machine = lambda tail: path(model, "a9", "/providers/Microsoft.Compute/" + tail)  # noqa: E731
+    for url, body in ((machine("virtualMachines/eph/deallocate"), None),
+                      (machine("virtualMachineScaleSets/u/deallocate"), None),
+                      (machine("virtualMachineScaleSets/u/deallocate"), {"instanceIds": ["1"]})):
+        refused_in_process(model, "POST", url, body, "OperationNotAllowed", "A9", "Operation 'deallocate' is not "
+                           "supported for VMs or VM Scale Set instances using an ephemeral OS disk.")
+    shown = lambda tail: power(model.request("GET", machine(tail + "/instanceView")))  # noqa: E731
+    assert shown("virtualMachines/eph") == "running"
+    assert {power(i["properties"]["instanceView"]) for i in model.list(
+        machine("virtualMachineScaleSets/u/virtualMachines?$expand=instanceView"))} == {"running"}
+    model.request("POST", machine("virtualMachines/eph/powerOff"))  # powerOff keeps the hardware: allowed
+    model.request("POST", machine("virtualMachines/disk/deallocate"))
+    assert (shown("virtualMachines/eph"), shown("virtualMachines/disk")) == ("stopped", "deallocated")
 
 
 # --- reservations ------------------------------------------------------------------------------------
