@@ -473,39 +473,45 @@ def test_c1_associated_and_allocated_lists(sim):
     assert len(r["instanceView"]["utilizationInfo"]["virtualMachinesAllocated"]) == 2
 
 
-def test_c2_overallocation_is_never_refused(sim):
-    seed(sim, "c2", [crg(capacity=1)], [uniform(power={"*": "deallocated"})], [vm("v", power="deallocated")])
-    sim.az("vmss", "start", "-g", "c2", "-n", "u")
-    set_capacity(sim, "c2", 0)
-    sim.az("vm", "start", "-g", "c2", "-n", "v")
-    _, r, _ = sim.az("capacity", "reservation", "show", "-g", "c2", "-c", "g", "-n", "r1", "--instance-view")
-    info = r["instanceView"]["utilizationInfo"]
+def compute(model, rg, tail):
+    return path(model, rg, "/providers/Microsoft.Compute/" + tail)
+
+
+def test_c2_overallocation_is_never_refused():
+    model = in_process("c2", [crg(capacity=1)], [uniform(power={"*": "deallocated"})], [vm("v", power="deallocated")])
+    reservation = compute(model, "c2", "capacityReservationGroups/g/capacityReservations/r1")
+    model.request("POST", compute(model, "c2", "virtualMachineScaleSets/u/start"))
+    model.request("PATCH", reservation, {"sku": {"capacity": 0}})
+    model.request("POST", compute(model, "c2", "virtualMachines/v/start"))
+    info = model.request("GET", reservation + "?$expand=instanceView")["properties"]["instanceView"]["utilizationInfo"]
     assert info["currentCapacity"] == 0 and len(info["virtualMachinesAllocated"]) == 4
 
 
-def test_c3_capacity_changes(sim):
-    seed(sim, "c3", [crg(capacity=2)], [], [vm("v")])
-    for capacity in ("0", "5"):
-        sim.az("capacity", "reservation", "update", "-g", "c3", "-c", "g", "-n", "r1", "--capacity", capacity)
-    url = arm(sim, "c3", "/providers/Microsoft.Compute/capacityReservationGroups/g/capacityReservations/r1")
-    _, r, _ = rest(sim, "patch", url, {"sku": {"name": OTHER_SIZE, "capacity": 3}})
+def test_c3_capacity_changes():
+    model = in_process("c3", [crg(capacity=2)], [], [vm("v")])
+    reservation = compute(model, "c3", "capacityReservationGroups/g/capacityReservations/r1")
+    for capacity in (0, 5):
+        assert model.request("PATCH", reservation, {"sku": {"capacity": capacity}})["sku"]["capacity"] == capacity
+    r = model.request("PATCH", reservation, {"sku": {"name": OTHER_SIZE, "capacity": 3}})
     assert r["sku"] == {"name": "Standard_D2s_v3", "capacity": 3}  # only the capacity changes
-    err = refused(sim, "rest", "--method", "patch", "--url", url, "--body", '{"sku": {"capacity": -1}}')
-    assert_refused(err, "InvalidParameter", "C3")
-    assert group_view(sim, "c3") == (["v"], ["v"])
+    refused_in_process(model, "PATCH", reservation, {"sku": {"capacity": -1}}, "InvalidParameter", "C3")
+    group = model.request("GET", compute(model, "c3", "capacityReservationGroups/g?$expand=instanceView"))
+    assert [short(v["id"]) for v in group["properties"]["virtualMachinesAssociated"]] == ["v"]
+    assert [short(v["id"]) for v in group["properties"]["instanceView"]["capacityReservations"][0][
+        "utilizationInfo"]["virtualMachinesAllocated"]] == ["v"]
 
 
-def test_c4_delete_refusals(sim):
-    seed(sim, "c4", [crg()], [], [vm("v", power="deallocated")])
-    err = refused(sim, "capacity", "reservation", "delete", "-g", "c4", "-c", "g", "-n", "r1", "--yes")
-    assert_refused(err, "OperationNotAllowed", "C4", "associated with 1")
-    err = refused(sim, "capacity", "reservation", "group", "delete", "-g", "c4", "-n", "g", "--yes")
-    assert_refused(err, "CannotDeleteResource", "C4", "nested resources")
-    setup(sim, "PATCH", vm_url(sim, "c4", "v"), {"properties": {"capacityReservation": {
+def test_c4_delete_refusals():
+    model = in_process("c4", [crg()], [], [vm("v", power="deallocated")])
+    group = compute(model, "c4", "capacityReservationGroups/g")
+    refused_in_process(model, "DELETE", group + "/capacityReservations/r1", None, "OperationNotAllowed", "C4",
+                       "associated with 1")
+    refused_in_process(model, "DELETE", group, None, "CannotDeleteResource", "C4", "nested resources")
+    model.request("PATCH", compute(model, "c4", "virtualMachines/v"), {"properties": {"capacityReservation": {
         "capacityReservationGroup": {}}}})
-    sim.az("capacity", "reservation", "delete", "-g", "c4", "-c", "g", "-n", "r1", "--yes")
-    sim.az("capacity", "reservation", "group", "delete", "-g", "c4", "-n", "g", "--yes")
-    sim.az("capacity", "reservation", "group", "show", "-g", "c4", "-n", "g", expect=3)
+    model.request("DELETE", group + "/capacityReservations/r1")
+    model.request("DELETE", group)
+    assert model.call("GET", group)[0] == 404
 
 
 def test_c5_association_lists_lag(sim):
@@ -532,19 +538,18 @@ def test_c5_association_lists_lag(sim):
     lagging.request("DELETE", group + "/capacityReservations/r1")
 
 
-def test_c6_reservation_location_zone_and_size(sim):
-    seed(sim, "c6", [crg()])
-    create = ("capacity", "reservation", "create", "-g", "c6", "-c", "g", "--capacity", "1")
-    sim.az(*create, "-n", "e4", "--sku", OTHER_SIZE, "--zone", "1", "-o", "none")
-    errors = refused_all(sim, create + ("-n", "twin", "--sku", "Standard_D2s_v3", "--zone", "1"),
-                         create + ("-n", "z2", "--sku", OTHER_SIZE, "--zone", "2"),
-                         create + ("-n", "nozone", "--sku", "Standard_D4s_v3"),
-                         create + ("-n", "west", "--sku", "Standard_D4s_v3", "--zone", "1", "-l", "westus"))
-    for err, text in zip(errors, ("already has a capacity reservation", "exactly one zone", "exactly one zone",
-                                  "location of its group")):
-        assert_refused(err, "InvalidParameter", "C6", text)
-    _, names, _ = sim.az("capacity", "reservation", "list", "-g", "c6", "-c", "g", "--query", "[].name")
-    assert sorted(names) == ["e4", "r1"]
+def test_c6_reservation_location_zone_and_size():
+    model = in_process("c6", [crg()])
+    group = compute(model, "c6", "capacityReservationGroups/g")
+    create = lambda size, zone=None, location="eastus": dict(  # noqa: E731
+        {"location": location, "sku": {"name": size, "capacity": 1}}, **({"zones": [zone]} if zone else {}))
+    model.request("PUT", group + "/capacityReservations/e4", create(OTHER_SIZE, "1"))
+    for name, body, text in (("twin", create("Standard_D2s_v3", "1"), "already has a capacity reservation"),
+                             ("z2", create(OTHER_SIZE, "2"), "exactly one zone"),
+                             ("nozone", create("Standard_D4s_v3"), "exactly one zone"),
+                             ("west", create("Standard_D4s_v3", "1", "westus"), "location of its group")):
+        refused_in_process(model, "PUT", group + "/capacityReservations/" + name, body, "InvalidParameter", "C6", text)
+    assert sorted(r["name"] for r in model.list(group + "/capacityReservations")) == ["e4", "r1"]
 
 
 def test_c7_block_groups_and_schedules():
