@@ -186,44 +186,41 @@ def test_w8_flexible_members_filter(sim):
     assert_refused(refused(sim, "rest", "--url", url), "InvalidParameter", "W8")
 
 
-def test_w9_instance_ids(sim):
-    seed(sim, "w9", [crg()], [uniform()])
-    sim.az("vmss", "deallocate", "-g", "w9", "-n", "u", "--instance-ids", "1")
-    assert {i: p for i, (p, _) in instances(sim, "w9", "u").items()} == {
-        "0": "running", "1": "deallocated", "2": "running"}
-    sim.az("vmss", "deallocate", "-g", "w9", "-n", "u")  # no ids: every instance
-    assert {p for p, _ in instances(sim, "w9", "u").values()} == {"deallocated"}
-    err = refused(sim, "rest", "--method", "post", "--url", vmss_url(sim, "w9", "u", "/manualupgrade"))
-    assert "InvalidParameter" in err and "instanceIds" in err  # manualupgrade names its instances
+def test_w9_instance_ids():
+    model = in_process("w9", [crg()], [uniform()])
+    vmss = path(model, "w9", "/providers/Microsoft.Compute/virtualMachineScaleSets/u")
+    shown = lambda: {i["instanceId"]: power(i["properties"]["instanceView"])  # noqa: E731
+                     for i in model.list(vmss + "/virtualMachines?$expand=instanceView")}
+    model.request("POST", vmss + "/deallocate", {"instanceIds": ["1"]})
+    assert shown() == {"0": "running", "1": "deallocated", "2": "running"}
+    model.request("POST", vmss + "/deallocate")  # no ids: every instance
+    assert set(shown().values()) == {"deallocated"}
+    status, _, answer = model.call("POST", vmss + "/manualupgrade")
+    assert status == 400 and answer["error"]["code"] == "InvalidParameter" and "instanceIds" in answer["error"][
+        "message"]  # manualupgrade names its instances
 
 
-def test_w11_resource_group_not_found(sim):
-    seed(sim, "w11")
-    _, _, err = sim.az("vm", "show", "-g", "w11-missing", "-n", "v", expect=3)
-    assert_refused(err, "ResourceGroupNotFound", "W11", "Resource group 'w11-missing' could not be found.")
-    err = refused(sim, "rest", "--method", "put", "--url", vmss_url(sim, "w11-missing", "u"), "--body",
-                  '{"location": "eastus"}')
-    assert_refused(err, "ResourceGroupNotFound", "W11")
-    _, _, err = sim.az("vm", "show", "-g", "w11", "-n", "v", expect=3)
-    assert "ResourceNotFound" in err and "ResourceGroupNotFound" not in err
+def test_w11_resource_group_not_found():
+    model = in_process("w11")
+    refused_in_process(model, "GET", path(model, "w11-missing", "/providers/Microsoft.Compute/virtualMachines/v"),
+                       None, "ResourceGroupNotFound", "W11", "Resource group 'w11-missing' could not be found.")
+    missing_vmss = path(model, "w11-missing", "/providers/Microsoft.Compute/virtualMachineScaleSets/u")
+    refused_in_process(model, "PUT", missing_vmss, {"location": "eastus"}, "ResourceGroupNotFound", "W11")
+    status, _, answer = model.call("GET", path(model, "w11", "/providers/Microsoft.Compute/virtualMachines/v"))
+    assert status == 404 and answer["error"]["code"] == "ResourceNotFound"
 
 
-def test_w12_if_match(sim):
-    seed(sim, "w12", [crg()], [uniform(capacity=1)], [vm("v")])
-
-    def conditional(url):
-        etag = sim.client.request("GET", url.split("?")[0].replace(sim.env()["ARMSIM_URL"], ""))["etag"]
-        err = refused(sim, "rest", "--method", "patch", "--url", url, "--headers", 'If-Match="999"',
-                      "--body", '{"tags": {"k": "stale"}}')
-        assert_refused(err, "PreconditionFailed", "W12")
-        _, done, _ = sim.az("rest", "--method", "patch", "--url", url, "--headers", "If-Match=" + etag,
-                            "--body", '{"tags": {"k": "fresh"}}')
-        assert done["tags"] == {"k": "fresh"}
-        err = refused(sim, "rest", "--method", "put", "--url", url, "--headers", "If-None-Match=*",
-                      "--body", '{"location": "eastus"}')
-        assert_refused(err, "PreconditionFailed", "W12")
-
-    at_once(lambda: conditional(vmss_url(sim, "w12", "u")), lambda: conditional(vm_url(sim, "w12", "v")))
+def test_w12_if_match():
+    model = in_process("w12", [crg()], [uniform(capacity=1)], [vm("v")])
+    for url in (path(model, "w12", "/providers/Microsoft.Compute/virtualMachineScaleSets/u"),
+                path(model, "w12", "/providers/Microsoft.Compute/virtualMachines/v")):
+        etag = model.request("GET", url)["etag"]
+        status, _, answer = model.call("PATCH", url, {"tags": {"k": "stale"}}, headers={"If-Match": '"999"'})
+        assert status == 412 and "(armsim rule W12)" in answer["error"]["message"]
+        status, _, done = model.call("PATCH", url, {"tags": {"k": "fresh"}}, headers={"If-Match": etag})
+        assert status == 200 and done["tags"] == {"k": "fresh"}
+        status, _, answer = model.call("PUT", url, {"location": "eastus"}, headers={"If-None-Match": "*"})
+        assert status == 412 and answer["error"]["code"] == "PreconditionFailed"
 
 
 # --- association -----------------------------------------------------------------------------------
