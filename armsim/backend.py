@@ -140,6 +140,7 @@ class Backend:
         due at once: the next request (the first poll) runs it. Only with --synchronous, and no delay, does the
         event run now and None come back: the caller answers synchronously (W10)."""
         delay = self.options.lro_seconds if delay is None else delay
+        error = None
         if delay <= 0 and self.options.synchronous:
             error = self.faults.on_operation(self, name, kwargs)  # injected (rule F2)
             if not error:
@@ -147,8 +148,6 @@ class Backend:
                 while isinstance(result, Next):
                     result = EVENTS[result.name](self, **result.kwargs)
                 return None
-        else:
-            error = None
         op_id = str(uuid.uuid4())
         op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
         self.operations[op_id] = op
