@@ -162,3 +162,19 @@ def test_unreadable_group_is_reported_not_a_crash(az_sim):
     _, s, err = status(az_sim, "st-403", "u")
     assert s["capacityReservationGroupError"]["status"] == 403
     assert s["capacityReservationGroup"].lower() == foreign.lower()
+
+
+def test_block_group_type_and_schedules(az_sim):
+    import datetime
+    start = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=2)
+    end = start + datetime.timedelta(days=3)
+    block = dict(crg("b", ["1"]), reservationType="Block")
+    block["reservations"][0]["schedule"] = {"start": str(start), "end": str(end)}
+    az_sim.seed(landscape("st-block", [block, crg("t", ["1"])], [
+        {"name": "u", "sku": SIZE, "capacity": 2, "zones": ["1"], "capacityReservationGroup": "b"},
+        {"name": "v", "sku": SIZE, "capacity": 1, "zones": ["1"], "capacityReservationGroup": "t"}]))
+    (_, s, _), (_, targeted, _) = status(az_sim, "st-block", "u"), status(az_sim, "st-block", "v")
+    assert s["state"] == "attached" and s["capacityReservationGroupType"] == "Block"
+    shown = {"start": "{}T12:00:00Z".format(start), "end": "{}T11:30:00Z".format(end)}
+    assert s["reservations"][0]["schedule"] == shown
+    assert targeted["capacityReservationGroupType"] == "Targeted" and targeted["reservations"][0]["schedule"] is None
