@@ -46,3 +46,5 @@ def add_routes(r):
     r.add("DELETE", BASE + "/{name}", delete_deployment)
     r.add("POST", BASE + "/{name}/validate", validate)
     r.add("GET", BASE + "/{name}/operations", list_operations)
+    # the operations list's path in the Deployments API has no provider segment
+    r.add("GET", "/subscriptions/{sub}/resourcegroups/{group}/deployments/{name}/operations", list_operations)
