@@ -169,7 +169,7 @@ def _check_parameter(name, spec, value):
                               "value(s): '{}'.'".format(value, name, ",".join(map(str, allowed))))
 
 
-def _plan(backend, dep, body):
+def plan(backend, dep, body):
     """Validate a deployment request; returns (scope, resources in template order with ids and deps)."""
     props = body.get("properties") or {}
     if props.get("templateLink") or "template" not in props:
@@ -279,7 +279,7 @@ def put_deployment(backend, rid, body):
     group = backend.get(rid.group_id)
     dep = new_resource(rid, {"properties": {}}, group.body["location"])
     dep.body.pop("location", None)
-    scope, planned = _plan(backend, dep, body)
+    scope, planned = plan(backend, dep, body)
     props = body.get("properties") or {}
     now = backend.now()
     dep.props.update(
@@ -337,7 +337,7 @@ def validate(backend, rid, body):
     """POST .../validate: the same checks as a PUT, nothing created."""
     group = backend.get(rid.group_id)
     dep = new_resource(rid, {"properties": {}}, group.body["location"])
-    scope, planned = _plan(backend, dep, body or {})
+    scope, planned = plan(backend, dep, body or {})
     props = (body or {}).get("properties") or {}
     return {"id": str(rid), "name": rid.name, "type": DEPLOYMENT, "properties": {
         "templateHash": _template_hash(props["template"]), "parameters": _shown_parameters(props, scope),
@@ -374,7 +374,7 @@ def _step(backend, deployment):
         return None
     dep.props["provisioningState"] = "Running"
     body = dep.state["request"]
-    scope, planned = _plan(backend, dep, body)
+    scope, planned = plan(backend, dep, body)
     done, pending = set(dep.state["done"]), dep.state.setdefault("pending", {})
     for rid, op_id in list(pending.items()):
         state = _resource_state(backend, rid, op_id)

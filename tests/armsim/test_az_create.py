@@ -53,7 +53,7 @@ def associated(sim, home, crg, group=RG):
     return ids, allocated
 
 
-def test_doc_vm_create(sim, home):
+def test_d2_doc_vm_create(sim, home):
     az(sim, home, "capacity", "reservation", "group", "create", "-g", RG, "-n", "doc-vm-crg")
     az(sim, home, "capacity", "reservation", "create", "-g", RG, "-c", "doc-vm-crg", "-n", "d2", "--sku",
        "Standard_D2s_v3", "--capacity", "1")
@@ -86,7 +86,7 @@ def test_doc_vm_create(sim, home):
     assert ("GET", "operations") in log[put:]
 
 
-def test_doc_vmss_create_uniform(sim, home):
+def test_d2_doc_vmss_create_uniform(sim, home):
     az(sim, home, "capacity", "reservation", "group", "create", "-g", RG, "-n", "doc-vmss-crg")
     az(sim, home, "capacity", "reservation", "create", "-g", RG, "-c", "doc-vmss-crg", "-n", "ds1", "--sku",
        "Standard_DS1_v2", "--capacity", "2")
@@ -110,7 +110,7 @@ def test_doc_vmss_create_uniform(sim, home):
     assert ids == allocated == expected
 
 
-def test_vmss_create_flexible_zonal_flags(sim, tmp_path):
+def test_d2_vmss_create_flexible_zonal_flags(sim, tmp_path):
     """Flexible, zonal, every flag the documents use; --generate-ssh-keys writes the keys to this HOME."""
     home = str(tmp_path)
     az(sim, home, "capacity", "reservation", "group", "create", "-g", RG, "-n", "flex-crg", "--zones", "1", "2")
@@ -137,7 +137,7 @@ def test_vmss_create_flexible_zonal_flags(sim, tmp_path):
     assert ids == allocated == sorted("microsoft.compute/virtualmachines/" + vm["name"].lower() for vm in members)
 
 
-def test_cli_capacity_reservation_scenario(sim, home):
+def test_d2_cli_capacity_reservation_scenario(sim, home):
     """azure-cli's test_capacity_reservation, command by command (adaptations marked ADAPTED)."""
     rg = "cli-crg-rg"
     key = open(os.path.join(home, ".ssh", "id_rsa.pub")).read().strip()
@@ -233,7 +233,7 @@ def test_cli_test_as_written_meets_todays_az(sim, home):
     assert "Microsoft.Compute/images/UbuntuLTS" in err
 
 
-def test_deployment_refuses_what_it_cannot_do(sim, home, tmp_path):
+def test_d1_d3_deployment_refuses_what_it_cannot_do(sim, home, tmp_path):
     """An unsupported function or resource type fails the deployment, naming it; nothing is created."""
     import json
 
@@ -273,3 +273,47 @@ def test_deployment_refuses_what_it_cannot_do(sim, home, tmp_path):
     _, ops, _ = az(sim, home, "deployment", "operation", "group", "list", "-g", RG, "-n", "good")
     order = [o["properties"]["targetResource"]["resourceName"] for o in ops]
     assert order.index("t-vnet") < order.index("t-nsg")
+
+
+def test_k1_sku_list_and_image_lookups(sim, home):
+    _, skus, _ = az(sim, home, "vm", "list-skus", "-l", "eastus", "--size", "Standard_D2s_v3", "--all")
+    sku = [s for s in skus if s["name"] == "Standard_D2s_v3"][0]
+    assert sku["locationInfo"][0]["zones"] == ["1", "2", "3"] and sku["restrictions"] == []
+    caps = {c["name"]: c["value"] for c in sku["capabilities"]}
+    assert (caps["vCPUs"], caps["MemoryGB"], caps["CapacityReservationSupported"]) == ("2", "8", "True")
+    _, regional, _ = az(sim, home, "vm", "list-skus", "-l", "westus", "--size", "Standard_DS1_v2", "--all")
+    assert regional[0]["locationInfo"][0]["zones"] == []
+    _, images, _ = az(sim, home, "vm", "image", "list", "-l", "eastus", "-p", "Canonical", "-f",
+                      "0001-com-ubuntu-server-jammy", "-s", "22_04-lts-gen2", "--all")
+    assert sorted(i["version"] for i in images) == ["22.04.202407160", "22.04.202408010"]
+    _, image, _ = az(sim, home, "vm", "image", "show", "-l", "eastus", "--urn",
+                     "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest")
+    assert image["name"] == "22.04.202408010" and image["osDiskImage"]["operatingSystem"] == "Linux"
+    _, _, err = az(sim, home, "vm", "image", "show", "-l", "eastus", "--urn", "Canonical:nope:1:latest", expect=None)
+    assert "was not found" in err
+
+
+def test_n1_network_resources_as_azure_fills_them(sim, home):
+    az(sim, home, "network", "vnet", "create", "-g", RG, "-n", "nv", "--address-prefix", "10.5.0.0/16",
+       "--subnet-name", "s1", "--subnet-prefix", "10.5.1.0/24")
+    _, nsg, _ = az(sim, home, "network", "nsg", "create", "-g", RG, "-n", "nn")
+    assert len(nsg["NewNSG"]["defaultSecurityRules"]) == 6
+    _, pip, _ = az(sim, home, "network", "public-ip", "create", "-g", RG, "-n", "np", "--sku", "Standard")
+    assert pip["publicIp"]["ipAddress"] and pip["publicIp"]["publicIPAllocationMethod"] == "Static"
+    _, nic, _ = az(sim, home, "network", "nic", "create", "-g", RG, "-n", "nic1", "--vnet-name", "nv", "--subnet",
+                   "s1", "--network-security-group", "nn", "--public-ip-address", "np")
+    ipc = nic["NewNIC"]["ipConfigurations"][0]
+    assert ipc["privateIPAddress"] == "10.5.1.4" and ipc["id"].endswith("/networkInterfaces/nic1/ipConfigurations/"
+                                                                          + ipc["name"])
+    _, subnet, _ = az(sim, home, "network", "vnet", "subnet", "show", "-g", RG, "--vnet-name", "nv", "-n", "s1")
+    assert [c["id"] for c in subnet["ipConfigurations"]] == [ipc["id"]]
+    _, shown, _ = az(sim, home, "network", "public-ip", "show", "-g", RG, "-n", "np")
+    assert shown["ipConfiguration"]["id"] == ipc["id"]
+    _, shown, _ = az(sim, home, "network", "nsg", "show", "-g", RG, "-n", "nn")
+    assert [n["id"] for n in shown["networkInterfaces"]] == [nic["NewNIC"]["id"]]
+    # a subnet made on its own lives in its virtual network
+    az(sim, home, "network", "vnet", "subnet", "create", "-g", RG, "--vnet-name", "nv", "-n", "s2",
+       "--address-prefixes", "10.5.2.0/24")
+    _, vnet, _ = az(sim, home, "network", "vnet", "show", "-g", RG, "-n", "nv")
+    assert [s["name"] for s in vnet["subnets"]] == ["s1", "s2"]
+    assert vnet["subnets"][0]["ipConfigurations"][0]["id"] == ipc["id"]

@@ -1,0 +1,153 @@
+"""The template engine in-process (no server, no az): the expression language, validation, and a deployment of
+the template `az vmss create` sent in a real recording, run on a clock the test drives."""
+import json
+import os
+
+import pytest
+import yaml
+
+from armsim import templates
+from armsim.backend import Backend, Options
+from armsim.errors import ArmError
+from armsim.ids import ResourceId
+from armsim.models import deployments, resources, scalesets, vms
+
+RECORDINGS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "reference",
+                          "azure-recordings")
+SUB = "00000000-0000-0000-0000-000000000000"
+
+
+class Scope:
+    subscription_id, group_name = SUB, "rg"
+
+    def parameter(self, name):
+        return {"vmName": "web", "count": 3}[name]
+
+    def variable(self, name):
+        return {"prefix": "pre"}[name]
+
+    def provider(self, namespace, type_):
+        return {"apiVersions": ["2024-11-01", "2024-07-01"]}
+
+    def resource_group(self):
+        return {"location": "eastus", "id": "/subscriptions/{}/resourceGroups/rg".format(SUB)}
+
+
+@pytest.mark.parametrize("text,value", [
+    ("[concat(variables('prefix'), '-', parameters('vmName'))]", "pre-web"),
+    ("[format('{0}-{1}', parameters('vmName'), parameters('count'))]", "web-3"),
+    ("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 's')]",
+     "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s".format(SUB)),
+    ("[resourceId('other', 'Microsoft.Network/publicIPAddresses', 'p')]",
+     "/subscriptions/{}/resourceGroups/other/providers/Microsoft.Network/publicIPAddresses/p".format(SUB)),
+    ("[providers('Microsoft.Compute', 'virtualMachineScaleSets').apiVersions[0]]", "2024-11-01"),
+    ("[if(equals(parameters('count'), 3), 'three', 'other')]", "three"),
+    ("[toLower(substring(concat(parameters('vmName'), 'XYZ'), 0, 5))]", "webxy"),
+    ("[length(uniqueString(resourceGroup().id))]", 13),
+    ("[createArray(1, 2)[1]]", 2),
+    ("[json('{\"a\": {\"b\": [5]}}').a.b[0]]", 5),
+    ("[[not an expression]", "[not an expression]"),
+    ("['it''s']", "it's"),
+])
+def test_d3_expressions(text, value):
+    assert templates.evaluate(text, Scope()) == value
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[pickZones('Microsoft.Compute', 'virtualMachines', 'eastus')]", "'pickZones'"),
+    ("[concat('a', ]", "is not valid"),
+    ("[parameters('vmName')", None),  # not an expression at all: a literal string
+])
+def test_d3_unsupported_or_broken_expressions_are_named(text, message):
+    if message is None:
+        templates.check(text, "x")
+        return
+    with pytest.raises(templates.TemplateError, match=message):
+        templates.check(text, "resources[0].name")
+
+
+def test_d3_output_names_are_camel_cased_as_arm_answers():
+    assert [deployments._camel(n) for n in ("VMSS", "VMSSName", "vmName", "Vm", "URLValue")] == \
+        ["vmss", "vmssName", "vmName", "vm", "urlValue"]
+
+
+@pytest.fixture()
+def backend():
+    clock = [1_800_000_000.0]
+    b = Backend(Options(subscription_id=SUB, lro_seconds=2))
+    b.now = lambda: clock[0]
+    b.advance = lambda seconds: (clock.__setitem__(0, clock[0] + seconds), b.tick())
+    return b
+
+
+def recorded_template(name, index):
+    with open(os.path.join(RECORDINGS, name)) as f:
+        interaction = yaml.safe_load(f)["interactions"][index]
+    return json.loads(interaction["request"]["body"])
+
+
+def test_d2_recorded_vmss_create_template_deploys_in_order(backend):
+    """The deployment `az vmss create -n vmss000002 -g ... --image Ubuntu2204` sent (wire #5), deployed in-process."""
+    group = "cli_test_create_flexible_vmss_by_default000001"
+    resources.put_group(backend, SUB, group, {"location": "eastus"})
+    rid = ResourceId(SUB, group, "Microsoft.Resources", ["deployments"], ["mock-deployment"])
+    dep, created, op = deployments.put_deployment(backend, rid, recorded_template(
+        "test_create_flexible_vmss_by_default.yaml", 5))
+    assert created and op["status"] == "InProgress" and dep.props["provisioningState"] == "Accepted"
+    assert [d["resourceName"] for d in dep.props["dependencies"]] == ["vmss000002LB", "vmss000002LB/NatRule",
+                                                                     "vmss000002"]
+    steps = 0
+    while backend.operations[op["name"]]["status"] == "InProgress":
+        backend.advance(1)
+        steps += 1
+        assert steps < 20
+    assert backend.operations[op["name"]]["status"] == "Succeeded", backend.operations[op["name"]]
+    assert dep.props["provisioningState"] == "Succeeded"
+    # the order dependsOn asks: the network first, the NAT rule after its load balancer, the scale set last
+    order = [o["properties"]["targetResource"]["resourceName"] for o in deployments.operations(backend, dep)]
+    assert order.index("vmss000002VNET") < order.index("vmss000002LB") < order.index("vmss000002LB/NatRule")
+    assert order[-1] == "vmss000002"
+    vmss = scalesets.get(backend, ResourceId(SUB, group, "Microsoft.Compute", ["virtualMachineScaleSets"],
+                                             ["vmss000002"]))
+    assert vmss.props["orchestrationMode"] == "Flexible" and len(vms.members(backend, str(vmss.id))) == 2
+    output = dep.props["outputs"]["vmss"]
+    assert output["type"] == "Object" and output["value"]["orchestrationMode"] == "Flexible"
+    lb = backend.get(ResourceId(SUB, group, "Microsoft.Network", ["loadBalancers"], ["vmss000002LB"]))
+    assert [r["name"] for r in lb.props["inboundNatRules"]] == ["NatRule"]
+    assert lb.props["frontendIPConfigurations"][0]["id"].endswith("/frontendIPConfigurations/loadBalancerFrontEnd")
+
+
+def test_d1_validation_fails_before_anything_is_created(backend):
+    resources.put_group(backend, SUB, "rg", {"location": "eastus"})
+    rid = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d"])
+    nsg = {"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "apiVersion": "2022-01-01",
+           "location": "eastus", "properties": {}}
+    cases = [
+        ({"parameters": {"size": {"type": "string"}}, "resources": [nsg]}, "parameter 'size' is not provided"),
+        ({"parameters": {"n": {"type": "int", "defaultValue": "x"}}, "resources": [nsg]}, "Expected a value of type"),
+        ({"resources": [dict(nsg, copy={"name": "c", "count": 2})]}, "uses 'copy'"),
+        ({"resources": [nsg, dict(nsg, name="m", dependsOn=["x"])]}, "'x' is not defined in the template"),
+        ({"resources": [dict(nsg, dependsOn=["m"]), dict(nsg, name="m", dependsOn=["n"])]}, "Circular dependency"),
+        ({"resources": [dict(nsg, type="Microsoft.Web/sites")]}, "'Microsoft.Web/sites'"),
+    ]
+    for template, message in cases:
+        with pytest.raises(ArmError, match=message) as raised:
+            deployments.put_deployment(backend, rid, {"properties": {"mode": "Incremental", "template": template}})
+        assert raised.value.code == "InvalidTemplate"
+    assert backend.get(rid) is None and backend.of_type("Microsoft.Network/networkSecurityGroups") == []
+
+
+def test_d2_a_failing_resource_fails_the_deployment_with_its_error(backend):
+    resources.put_group(backend, SUB, "rg", {"location": "eastus"})
+    rid = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d"])
+    vm = {"type": "Microsoft.Compute/virtualMachines", "name": "vm", "apiVersion": "2024-07-01",
+          "location": "eastus", "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v3"}, "capacityReservation": {
+              "capacityReservationGroup": {"id": "crg"}}}}
+    dep, _, op = deployments.put_deployment(backend, rid, {"properties": {"template": {"resources": [vm]}}})
+    backend.advance(2)  # the deployment's first step runs after --lro-seconds
+    status = backend.operations[op["name"]]
+    assert status["status"] == "Failed" and status["error"]["code"] == "DeploymentFailed"
+    assert status["error"]["details"][0]["code"] == "LinkedInvalidPropertyId"
+    assert dep.props["provisioningState"] == "Failed"
+    entry = deployments.operations(backend, dep)[-1]["properties"]
+    assert entry["provisioningState"] == "Failed" and entry["targetResource"]["resourceName"] == "vm"
