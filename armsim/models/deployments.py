@@ -411,8 +411,6 @@ def _create(backend, dep, scope, p, pending, done):
         res, _, op = _handler(p["type"])(backend, p["rid"], _without_nulls(resource_body))
     except ArmError as e:
         _fail(backend, dep, p["id"], e.body()["error"])
-    if p["rid"].full_type.lower() == vms.VM.lower():
-        network.attach(backend, res)
     if op is not None and op.get("status") == "Failed":
         _fail(backend, dep, p["id"], op.get("error"))
     if op is not None and op.get("status") == "InProgress":

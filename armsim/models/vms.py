@@ -5,7 +5,7 @@ import itertools
 from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import associations, capacity, power
+from . import associations, capacity, network, power
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
                      new_resource, os_profile_defaults, requested_association)
 
@@ -102,6 +102,7 @@ def _create(backend, rid, body, wanted):
     fill_model(res)
     set_association(backend, res, group)
     _make_nics(backend, res)
+    network.attach(backend, res)
     bump_etag(res)
     backend.put(res)
     op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
