@@ -14,7 +14,7 @@ import re
 
 from ..backend import event, iso
 from ..errors import ArmError, not_found
-from ..ids import ResourceId, same_id
+from ..ids import ResourceId
 from .. import templates
 from . import capacity, network, scalesets, vms
 from .common import new_resource
@@ -502,7 +502,3 @@ def _camel(name):
         return name
     head = m.group(0)
     return head.lower() + name[len(head):]
-
-
-def same(a, b):
-    return same_id(a, b)

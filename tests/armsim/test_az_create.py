@@ -303,8 +303,8 @@ def test_n1_network_resources_as_azure_fills_them(sim, home):
     _, nic, _ = az(sim, home, "network", "nic", "create", "-g", RG, "-n", "nic1", "--vnet-name", "nv", "--subnet",
                    "s1", "--network-security-group", "nn", "--public-ip-address", "np")
     ipc = nic["NewNIC"]["ipConfigurations"][0]
-    assert ipc["privateIPAddress"] == "10.5.1.4" and ipc["id"].endswith("/networkInterfaces/nic1/ipConfigurations/"
-                                                                          + ipc["name"])
+    assert ipc["privateIPAddress"] == "10.5.1.4"
+    assert ipc["id"].endswith("/networkInterfaces/nic1/ipConfigurations/" + ipc["name"])
     _, subnet, _ = az(sim, home, "network", "vnet", "subnet", "show", "-g", RG, "--vnet-name", "nv", "-n", "s1")
     assert [c["id"] for c in subnet["ipConfigurations"]] == [ipc["id"]]
     _, shown, _ = az(sim, home, "network", "public-ip", "show", "-g", RG, "-n", "np")

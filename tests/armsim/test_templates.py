@@ -94,8 +94,8 @@ def test_d2_recorded_vmss_create_template_deploys_in_order(backend):
     dep, created, op = deployments.put_deployment(backend, rid, recorded_template(
         "test_create_flexible_vmss_by_default.yaml", 5))
     assert created and op["status"] == "InProgress" and dep.props["provisioningState"] == "Accepted"
-    assert [d["resourceName"] for d in dep.props["dependencies"]] == ["vmss000002LB", "vmss000002LB/NatRule",
-                                                                     "vmss000002"]
+    assert [d["resourceName"] for d in dep.props["dependencies"]] == [
+        "vmss000002LB", "vmss000002LB/NatRule", "vmss000002"]
     steps = 0
     while backend.operations[op["name"]]["status"] == "InProgress":
         backend.advance(1)
@@ -141,8 +141,8 @@ def test_d2_a_failing_resource_fails_the_deployment_with_its_error(backend):
     resources.put_group(backend, SUB, "rg", {"location": "eastus"})
     rid = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d"])
     vm = {"type": "Microsoft.Compute/virtualMachines", "name": "vm", "apiVersion": "2024-07-01",
-          "location": "eastus", "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v3"}, "capacityReservation": {
-              "capacityReservationGroup": {"id": "crg"}}}}
+          "location": "eastus", "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+                                               "capacityReservation": {"capacityReservationGroup": {"id": "crg"}}}}
     dep, _, op = deployments.put_deployment(backend, rid, {"properties": {"template": {"resources": [vm]}}})
     backend.advance(2)  # the deployment's first step runs after --lro-seconds
     status = backend.operations[op["name"]]
