@@ -148,6 +148,29 @@ def check(value, where):
             check(v, "{}[{}]".format(where, n))
 
 
+def referenced(value, scope):
+    """What the reference() calls in a JSON value name (their first argument, evaluated): ARM makes each an
+    implicit dependency."""
+    out = []
+    if is_expression(value):
+        stack = [parse(value)]
+        while stack:
+            node = stack.pop()
+            if node[0] == "call":
+                if node[1].lower() == "reference" and node[2]:
+                    out.append(_eval(node[2][0], scope))
+                stack.extend(node[2])
+            elif node[0] in ("prop", "index"):
+                stack.extend(node[1:2] + (node[2:3] if node[0] == "index" else ()))
+    elif isinstance(value, dict):
+        for v in value.values():
+            out.extend(referenced(v, scope))
+    elif isinstance(value, list):
+        for v in value:
+            out.extend(referenced(v, scope))
+    return out
+
+
 # --- evaluation --------------------------------------------------------------------------------
 def evaluate(value, scope):
     """A JSON value with every expression in it evaluated."""

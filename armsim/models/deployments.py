@@ -199,6 +199,10 @@ def plan(backend, dep, body):
         scope.by_name[p["name"].lower()] = p["id"]
     for p in planned:
         p["deps"] = [_resolve_dependency(planned, by_id, d, p) for d in p["dependsOn"]]
+        for target in templates.referenced(p["item"].get("properties"), scope):
+            implicit = _find_planned(planned, by_id, target)
+            if implicit and implicit["id"] not in p["deps"] and implicit is not p:
+                p["deps"].append(implicit["id"])
     _check_cycles(planned)
     return scope, planned
 
@@ -231,14 +235,21 @@ def _plan_resource(scope, dep, item, n):
             "dependsOn": templates.evaluate(item.get("dependsOn") or [], scope), "where": where}
 
 
-def _resolve_dependency(planned, by_id, ref, owner):
-    """dependsOn names a template resource by id, by 'type/name', or by name alone."""
+def _find_planned(planned, by_id, ref):
+    """The template resource that an id, a 'type/name' or a name alone names, or None."""
     text = str(ref)
     found = by_id.get(text.lower())
     if found is None:
         found = next((p for p in planned if p["id"].lower().endswith("/providers/" + text.lower())), None)
     if found is None:
         found = next((p for p in planned if p["name"].lower() == text.lower()), None)
+    return found
+
+
+def _resolve_dependency(planned, by_id, ref, owner):
+    """dependsOn names a template resource by id, by 'type/name', or by name alone."""
+    text = str(ref)
+    found = _find_planned(planned, by_id, text)
     if found is None:
         raise InvalidTemplate("Deployment template validation failed: 'The resource '{}' is not defined in the "
                               "template (dependsOn of '{}').'".format(text, owner["name"]))

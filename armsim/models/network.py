@@ -43,6 +43,7 @@ DEFAULT_RULES = [  # (name, direction, priority, access, source, destination)
     ("DenyAllOutBound", "Outbound", 65500, "Deny", "*", "*"),
 ]
 _public_ip = itertools.count(10)
+_unknown_subnet = itertools.count(0)
 
 
 def supports(full_type):
@@ -220,10 +221,13 @@ def _nic(backend, res, existing):
 
 
 def _next_address(backend, subnet):
-    """The next free address of a subnet (Azure keeps the first four), or 10.0.0.4 when the subnet is unknown."""
+    """The next free address of a subnet (Azure keeps the first four)."""
     sub = _find(backend, (subnet or {}).get("id"))
-    prefix = (sub or {}).get("properties", {}).get("addressPrefix") or "10.0.0.0/24"
-    used = len((sub or {}).get("properties", {}).get("ipConfigurations") or [])
+    if sub is None:  # a subnet armsim does not hold: distinct addresses all the same
+        n = next(_unknown_subnet)
+        return "10.0.{}.{}".format(n // 250, n % 250 + 4)
+    prefix = sub.get("properties", {}).get("addressPrefix") or "10.0.0.0/24"
+    used = len(sub.get("properties", {}).get("ipConfigurations") or [])
     network = ipaddress.ip_network(prefix, strict=False)
     return str(network.network_address + 4 + used)
 
@@ -264,6 +268,26 @@ def attach(backend, vm):
         nic.props["virtualMachine"] = {"id": str(vm.id)}
         nic.props.setdefault("macAddress", "00-22-48-{:02X}-{:02X}-{:02X}".format(*bytes.fromhex(guid()[:6])))
         nic.props["primary"] = (ref.get("properties") or {}).get("primary", n == 0)
+
+
+def delete(backend, res):
+    """Remove a network resource and the back-references other resources keep to it."""
+    if res.type.lower() == "microsoft.network/networkinterfaces":
+        for config in res.props.get("ipConfigurations") or []:
+            cp = config.get("properties") or {}
+            _unlink(backend, (cp.get("subnet") or {}).get("id"), "ipConfigurations", config.get("id"))
+            pip = backend.get(ResourceId.parse((cp.get("publicIPAddress") or {}).get("id") or "") or "")
+            if pip is not None:
+                pip.props.pop("ipConfiguration", None)
+        _unlink(backend, (res.props.get("networkSecurityGroup") or {}).get("id"), "networkInterfaces", str(res.id))
+    backend.remove(res)
+
+
+def _unlink(backend, target_id, key, ref_id):
+    target = _find(backend, target_id)
+    if target is not None:
+        refs = target.get("properties", {}).get(key) or []
+        refs[:] = [r for r in refs if not same_id(r.get("id"), ref_id)]
 
 
 FILL = {

@@ -56,7 +56,12 @@ def get_generic(backend, req, sub, group, ns, rest):
 
 
 def delete_generic(backend, req, sub, group, ns, rest):
-    return Response(200 if resources.delete_generic(backend, _generic_id(sub, group, ns, rest)) else 204)
+    rid = _generic_id(sub, group, ns, rest)
+    res = backend.get(rid)
+    if res is not None and network.supports(rid.full_type):
+        network.delete(backend, res)
+        return Response(200)
+    return Response(200 if resources.delete_generic(backend, rid) else 204)
 
 
 def list_generic(backend, req, sub, group, ns, type_):

@@ -80,6 +80,15 @@ def backend():
     return b
 
 
+def run_to_end(backend, op, limit=20):
+    """Advance the clock a second at a time until the operation ends; its final status."""
+    for _ in range(limit):
+        if backend.operations[op["name"]]["status"] != "InProgress":
+            break
+        backend.advance(1)
+    return backend.operations[op["name"]]["status"]
+
+
 def recorded_template(name, index):
     with open(os.path.join(RECORDINGS, name)) as f:
         interaction = yaml.safe_load(f)["interactions"][index]
@@ -96,12 +105,7 @@ def test_d2_recorded_vmss_create_template_deploys_in_order(backend):
     assert created and op["status"] == "InProgress" and dep.props["provisioningState"] == "Accepted"
     assert [d["resourceName"] for d in dep.props["dependencies"]] == [
         "vmss000002LB", "vmss000002LB/NatRule", "vmss000002"]
-    steps = 0
-    while backend.operations[op["name"]]["status"] == "InProgress":
-        backend.advance(1)
-        steps += 1
-        assert steps < 20
-    assert backend.operations[op["name"]]["status"] == "Succeeded", backend.operations[op["name"]]
+    assert run_to_end(backend, op) == "Succeeded"
     assert dep.props["provisioningState"] == "Succeeded"
     # the order dependsOn asks: the network first, the NAT rule after its load balancer, the scale set last
     order = [o["properties"]["targetResource"]["resourceName"] for o in deployments.operations(backend, dep)]
@@ -151,3 +155,31 @@ def test_d2_a_failing_resource_fails_the_deployment_with_its_error(backend):
     assert dep.props["provisioningState"] == "Failed"
     entry = deployments.operations(backend, dep)[-1]["properties"]
     assert entry["provisioningState"] == "Failed" and entry["targetResource"]["resourceName"] == "vm"
+
+
+def test_d2_request_bodies_are_read_as_arm_reads_them():
+    """az deployment group create sends `..., template:{...}}`; templates may hold comments and trailing commas."""
+    from armsim import jsonc
+    body = '{"properties": {"mode": "Incremental"}, template:{"resources": [1, 2,], // note\n "a": "x,]" /* b */}}'
+    assert jsonc.loads(body) == {"properties": {"mode": "Incremental"}, "template": {"resources": [1, 2], "a": "x,]"}}
+    with pytest.raises(ValueError):
+        jsonc.loads('{"a": }')
+
+
+def test_d2_reference_is_an_implicit_dependency(backend):
+    """A NIC listed first that reads its subnet through reference() waits for the virtual network, as in ARM."""
+    resources.put_group(backend, SUB, "rg", {"location": "eastus"})
+    nic = {"type": "Microsoft.Network/networkInterfaces", "name": "nic", "apiVersion": "2022-01-01",
+           "location": "eastus", "properties": {"ipConfigurations": [{"name": "ip", "properties": {
+               "subnet": {"id": "[reference('vnet').subnets[0].id]"}}}]}}
+    subnet = {"name": "s", "properties": {"addressPrefix": "10.3.7.0/24"}}
+    vnet = {"type": "Microsoft.Network/virtualNetworks", "name": "vnet", "apiVersion": "2022-01-01",
+            "location": "eastus", "properties": {"addressSpace": {"addressPrefixes": ["10.3.0.0/16"]},
+                                                 "subnets": [subnet]}}
+    rid = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d"])
+    dep, _, op = deployments.put_deployment(backend, rid, {"properties": {"template": {"resources": [nic, vnet]}}})
+    assert run_to_end(backend, op) == "Succeeded"
+    order = [o["properties"]["targetResource"]["resourceName"] for o in deployments.operations(backend, dep)]
+    assert order == ["vnet", "nic"]
+    made = backend.get(ResourceId(SUB, "rg", "Microsoft.Network", ["networkInterfaces"], ["nic"]))
+    assert made.props["ipConfigurations"][0]["properties"]["privateIPAddress"] == "10.3.7.4"
