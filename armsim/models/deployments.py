@@ -291,12 +291,9 @@ def put_deployment(backend, rid, body):
     dep = new_resource(rid, {"properties": {}}, group.body["location"])
     dep.body.pop("location", None)
     scope, planned = plan(backend, dep, body)
-    props = body.get("properties") or {}
     now = backend.now()
-    dep.props.update(
-        templateHash=_template_hash(props["template"]), parameters=_shown_parameters(props, scope),
-        mode="Incremental", provisioningState="Accepted", timestamp=iso(now), duration="PT0S",
-        correlationId=_id_from(rid, now), providers=_providers(planned), dependencies=_dependencies(planned))
+    dep.props.update(_summary(backend, body, scope, planned), provisioningState="Accepted",
+                     correlationId=_id_from(rid, now))
     dep.state.update(request=copy.deepcopy(body), started=now, done=[], operations=[])
     backend.put(dep)
     # ARM runs every deployment asynchronously: at --lro-seconds 0 it is complete at the first poll
@@ -310,8 +307,8 @@ def _id_from(rid, now):
     return "{}-{}-{}-{}-{}".format(digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])
 
 
-def _shown_parameters(props, scope):
-    declared = props["template"].get("parameters") or {}
+def _shown_parameters(template, scope):
+    declared = template.get("parameters") or {}
     out = {}
     for name, value in scope.values.items():
         kind = (declared.get(name) or {}).get("type", "string")
@@ -321,12 +318,15 @@ def _shown_parameters(props, scope):
     return out
 
 
-def _providers(planned):
+def _providers(planned, location):
+    """The resource types a template deploys, by provider namespace (wire: test_create_flexible_vmss_by_default #5)."""
     out = {}
     for p in planned:
         namespace, _, rest = p["type"].partition("/")
-        out.setdefault(namespace, {}).setdefault(rest, set()).add(p["rid"])
-    return [{"namespace": ns, "resourceTypes": [{"resourceType": t, "locations": []} for t in types]}
+        types = out.setdefault(namespace, [])
+        if rest not in types:
+            types.append(rest)
+    return [{"namespace": ns, "resourceTypes": [{"resourceType": t, "locations": [location]} for t in types]}
             for ns, types in out.items()]
 
 
@@ -349,12 +349,18 @@ def validate(backend, rid, body):
     group = backend.get(rid.group_id)
     dep = new_resource(rid, {"properties": {}}, group.body["location"])
     scope, planned = plan(backend, dep, body or {})
-    props = (body or {}).get("properties") or {}
-    return {"id": str(rid), "name": rid.name, "type": DEPLOYMENT, "properties": {
-        "templateHash": _template_hash(props["template"]), "parameters": _shown_parameters(props, scope),
-        "mode": "Incremental", "provisioningState": "Succeeded", "timestamp": iso(backend.now()),
-        "duration": "PT0S", "providers": _providers(planned), "dependencies": _dependencies(planned),
-        "validatedResources": [{"id": p["id"]} for p in planned]}}
+    props = dict(_summary(backend, body or {}, scope, planned), provisioningState="Succeeded",
+                 validatedResources=[{"id": p["id"]} for p in planned])
+    return {"id": str(rid), "name": rid.name, "type": DEPLOYMENT, "properties": props}
+
+
+def _summary(backend, body, scope, planned):
+    """What a deployment's properties say of its template before it runs."""
+    template = body["properties"]["template"]
+    return {"templateHash": _template_hash(template), "parameters": _shown_parameters(template, scope),
+            "mode": "Incremental", "timestamp": iso(backend.now()), "duration": "PT0S",
+            "providers": _providers(planned, scope.resource_group()["location"]),
+            "dependencies": _dependencies(planned)}
 
 
 def render(backend, res):
