@@ -186,3 +186,37 @@ def test_d2_reference_is_an_implicit_dependency(backend):
     assert order == ["vnet", "nic"]
     made = backend.get(ResourceId(SUB, "rg", "Microsoft.Network", ["networkInterfaces"], ["nic"]))
     assert made.props["ipConfigurations"][0]["properties"]["privateIPAddress"] == "10.3.7.4"
+
+
+def test_d2_a_template_group_reservation_and_vm_follow_the_capacity_rules(backend):
+    """A template that makes a group, a reservation and a VM in it: the VM consumes the reservation (P2), and a
+    second VM of another size is refused by rule A8, failing the deployment with that error."""
+    from armsim.models import capacity
+    resources.put_group(backend, SUB, "rg", {"location": "eastus"})
+    crg_id = "[resourceId('Microsoft.Compute/capacityReservationGroups', 'crg')]"
+    template = {"resources": [
+        {"type": "Microsoft.Compute/capacityReservationGroups", "name": "crg", "apiVersion": "2024-11-01",
+         "location": "eastus"},
+        {"type": "Microsoft.Compute/capacityReservationGroups/capacityReservations", "name": "crg/r",
+         "apiVersion": "2024-11-01", "location": "eastus", "sku": {"name": "Standard_D2s_v3", "capacity": 1},
+         "dependsOn": [crg_id]},
+        {"type": "Microsoft.Compute/virtualMachines", "name": "vm", "apiVersion": "2024-11-01", "location": "eastus",
+         "dependsOn": ["Microsoft.Compute/capacityReservationGroups/crg/capacityReservations/r"],
+         "properties": {"hardwareProfile": {"vmSize": "[parameters('size')]"},
+                        "capacityReservation": {"capacityReservationGroup": {"id": crg_id}}}}],
+        "parameters": {"size": {"type": "string", "defaultValue": "Standard_D2s_v3"}}}
+    rid = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d"])
+    _, _, op = deployments.put_deployment(backend, rid, {"properties": {"template": template}})
+    assert run_to_end(backend, op) == "Succeeded", backend.operations[op["name"]]
+    types = ["capacityReservationGroups", "capacityReservations"]
+    reservation = backend.get(ResourceId(SUB, "rg", "Microsoft.Compute", types, ["crg", "r"]))
+    allocated = capacity.utilization(backend, reservation)["virtualMachinesAllocated"]
+    assert [a["id"].rsplit("/", 1)[-1] for a in allocated] == ["vm"]
+    template["resources"][2]["name"] = "vm2"
+    rid2 = ResourceId(SUB, "rg", "Microsoft.Resources", ["deployments"], ["d2"])
+    _, _, op = deployments.put_deployment(backend, rid2, {"properties": {
+        "template": template, "parameters": {"size": {"value": "Standard_D4s_v3"}}}})
+    assert run_to_end(backend, op) == "Failed"
+    error = backend.operations[op["name"]]["error"]["details"][0]
+    assert error["code"] == "InvalidParameter" and "Standard_D4s_v3" in error["message"]
+    assert backend.get(ResourceId(SUB, "rg", "Microsoft.Compute", ["virtualMachines"], ["vm2"])) is None
