@@ -129,6 +129,34 @@ RULES = [
     Rule("P2", "doc", "A started machine associated to a group consumes the matching reservation",
          "models.capacity.utilization"),
 
+    Rule("D1", "doc", "A template deployment (PUT .../providers/Microsoft.Resources/deployments/{name}) is validated "
+                      "before anything is created: parameters (type, allowedValues, a value for each without a "
+                      "default), every expression's syntax and functions, every resource type, and dependsOn (each "
+                      "must name a resource of the template; no cycles); a failure is 400 InvalidTemplate naming "
+                      "what is wrong", "models.deployments.plan"),
+    Rule("D2", "wire", "A deployment answers 201 provisioningState Accepted with Azure-AsyncOperation (at "
+                       "--lro-seconds 0 too: complete at the first poll), creates its resources in dependsOn order "
+                       "through the same rules as a direct PUT, and ends Succeeded with outputs (names camel-cased) "
+                       "and outputResources, or Failed: DeploymentFailed with the failing resource's error in "
+                       "details; .../deployments/{name}/operations lists one entry per resource",
+         "models.deployments.put_deployment"),
+    Rule("D3", "decision", "Only the template functions of armsim/templates.py and the resource types of "
+                           "models/deployments.py HANDLERS are deployed; any other function or type, copy loops, "
+                           "nested resources, templateLink and Complete mode are 400 InvalidTemplate naming them",
+         "templates.check"),
+    Rule("K1", "wire", "The resource SKU list (GET .../providers/Microsoft.Compute/skus, $filter=location eq 'x') "
+                       "has one virtualMachines entry per size and location of armsim's table, with locationInfo "
+                       "zones and capabilities (vCPUs, MemoryGB, CapacityReservationSupported, ...); image look-ups "
+                       "(publishers, offers, skus, versions, version) answer the images of the table, anything else "
+                       "404; a marketplace image's exactVersion is the table's latest version",
+         "models.catalog.resource_skus"),
+    Rule("N1", "wire", "Network resources (virtual networks, subnets, NSGs, public IPs, load balancers, NICs) are "
+                       "kept with what Azure fills in: child ids and types, provisioningState, resourceGuid, a NIC's "
+                       "next free address in its subnet, a public IP address, the six default security rules, and "
+                       "back-references (a subnet's ipConfigurations, a NIC's virtualMachine and macAddress once a "
+                       "VM uses it); child resources (subnets, security rules, inbound NAT rules) live in their "
+                       "parent", "models.network.put"),
+
     Rule("F1", "decision", "Injected faults (--faults, /simulator/faults; none by default) never touch /simulator/*, "
                            "the token endpoint or metadata. A request refused by one (429 TooManyRequests with "
                            "Retry-After, 500, 503, 409 Conflict or OperationNotAllowed, a connection closed before "

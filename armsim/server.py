@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import auth, throttle
 from .errors import ArmError, InternalServerError, NoRegisteredProviderFound, InvalidRequestContent
 from .ids import ResourceId
+from . import jsonc
 from .models.common import require_group
 
 log = logging.getLogger("armsim")
@@ -35,7 +36,7 @@ class Request:
     def json(self):
         if self._json is None and self.raw:
             try:
-                self._json = json.loads(self.raw)
+                self._json = jsonc.loads(self.raw)
             except ValueError as e:
                 raise InvalidRequestContent("The request content was invalid and could not be deserialized: "
                                             "{}".format(e)) from e

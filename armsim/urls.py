@@ -1,5 +1,5 @@
 """The route table: specific providers first, opaque storage for other providers last."""
-from .responses import capacity, identity, operations, resources, scalesets, simulator, vms
+from .responses import capacity, catalog, deployments, identity, operations, resources, scalesets, simulator, vms
 from .routes import Routes
 
 
@@ -12,5 +12,7 @@ def build(app):
     capacity.add_routes(r)
     scalesets.add_routes(r)
     vms.add_routes(r)
+    catalog.add_routes(r)
+    deployments.add_routes(r)
     resources.add_generic_routes(r)
     return r

@@ -117,7 +117,7 @@ def require(value, message, rule=None):
 
 
 # --- what Azure fills into a machine's model (wire: the VM, instance and scale-set GETs of azure-recordings) ---
-LATEST_IMAGE_VERSION = "1.0.0"  # armsim has no image catalog: a marketplace image's "latest" resolves to this
+LATEST_IMAGE_VERSION = "1.0.0"  # "latest" of a marketplace image that is not in armsim's image table (catalog.py)
 
 
 def os_type(storage):
@@ -181,8 +181,10 @@ def fill_storage(rid, storage, disk_name):
     exact version, and the data disk list (empty when none)."""
     image = storage.get("imageReference") or {}
     if image.get("publisher"):
+        from .catalog import latest_version
+        latest = latest_version(image["publisher"], image.get("offer") or "", image.get("sku") or "")
         image.setdefault("exactVersion", image.get("version") if image.get("version") != "latest"
-                         else LATEST_IMAGE_VERSION)
+                         else latest or LATEST_IMAGE_VERSION)
     os_disk = storage.get("osDisk")
     if isinstance(os_disk, dict):
         os_disk.setdefault("name", disk_name)

@@ -1,11 +1,10 @@
 """Virtual machines (standalone and Flexible scale-set members) and the network interfaces Azure makes for them."""
 import copy
-import itertools
 
 from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import associations, capacity, power
+from . import associations, capacity, network, power
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
                      new_resource, os_disk_defaults, os_profile_defaults, requested_association)
 
@@ -15,7 +14,9 @@ SECRETS = ("adminPassword", "customData")
 # what a PUT of an existing VM may leave out and still keep
 KEPT_ON_PUT = ("provisioningState", "vmId", "timeCreated", "hardwareProfile", "osProfile", "storageProfile",
                "networkProfile", "virtualMachineScaleSet")
-_ip = itertools.count(4)
+# what a member's network interface takes from its scale set's IP configuration
+NIC_IP_KEYS = ("subnet", "primary", "privateIPAddressVersion", "loadBalancerBackendAddressPools",
+               "applicationGatewayBackendAddressPools", "applicationSecurityGroups")
 ACTIONS = ("start", "deallocate", "poweroff", "restart", "reimage", "redeploy")
 
 
@@ -102,6 +103,7 @@ def _create(backend, rid, body, wanted):
     strip_secrets(res.props)
     set_association(backend, res, group)
     _make_nics(backend, res)
+    network.attach(backend, res)
     bump_etag(res)
     backend.put(res)
     op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
@@ -154,36 +156,27 @@ def set_association(backend, res, group_id):
 
 def _make_nics(backend, res):
     """Create the network interfaces a VM's networkInterfaceConfigurations ask for, as Azure does."""
-    network = res.props.setdefault("networkProfile", {})
-    configs = network.get("networkInterfaceConfigurations") or []
-    if not configs or network.get("networkInterfaces"):
+    profile = res.props.setdefault("networkProfile", {})
+    configs = profile.get("networkInterfaceConfigurations") or []
+    if not configs or profile.get("networkInterfaces"):
         return
     nics = []
     for config in configs:
-        name = "{}-{}".format(res.id.name, config.get("name", "nic"))
-        nic_id = ResourceId(res.id.sub, res.id.group, "Microsoft.Network", ["networkInterfaces"], [name])
-        ip_configs = []
-        for ipc in (config.get("properties") or {}).get("ipConfigurations") or []:
-            ipc_props = ipc.get("properties") or {}
-            n = next(_ip)
-            ip_configs.append({"name": ipc.get("name", "ipconfig1"),
-                               "id": "{}/ipConfigurations/{}".format(nic_id, ipc.get("name", "ipconfig1")),
-                               "properties": {"privateIPAddress": "10.0.{}.{}".format(n // 250, n % 250 + 4),
-                                              "privateIPAllocationMethod": "Dynamic",
-                                              "subnet": ipc_props.get("subnet"),
-                                              "primary": ipc_props.get("primary", True),
-                                              "privateIPAddressVersion": "IPv4",
-                                              "provisioningState": "Succeeded"}})
-        nic = new_resource(nic_id, {"properties": {
-            "provisioningState": "Succeeded", "resourceGuid": guid(), "ipConfigurations": ip_configs,
-            "primary": (config.get("properties") or {}).get("primary", True),
-            "macAddress": "00-0D-3A-{:02X}-{:02X}-{:02X}".format(*guid().encode()[:3]),
-            "enableAcceleratedNetworking": False, "virtualMachine": {"id": str(res.id)},
-            "nicType": "Standard"}}, res.body["location"])
-        bump_etag(nic)
-        backend.put(nic)
-        nics.append({"id": str(nic_id), "properties": {"primary": nic.props["primary"], "deleteOption": "Delete"}})
-    network["networkInterfaces"] = nics
+        props = config.get("properties") or {}
+        nic_id = ResourceId(res.id.sub, res.id.group, "Microsoft.Network", ["networkInterfaces"],
+                            ["{}-{}".format(res.id.name, config.get("name", "nic"))])
+        ip_configs = [{"name": ipc.get("name", "ipconfig1"),
+                       "properties": {k: v for k, v in (ipc.get("properties") or {}).items() if k in NIC_IP_KEYS}}
+                      for ipc in props.get("ipConfigurations") or [{}]]
+        body = {"location": res.body["location"], "properties": {
+            "ipConfigurations": ip_configs, "enableAcceleratedNetworking": props.get("enableAcceleratedNetworking",
+                                                                                     False)}}
+        if props.get("networkSecurityGroup"):
+            body["properties"]["networkSecurityGroup"] = props["networkSecurityGroup"]
+        network.put(backend, nic_id, body)
+        nics.append({"id": str(nic_id), "properties": {"primary": props.get("primary", True),
+                                                       "deleteOption": props.get("deleteOption", "Delete")}})
+    profile["networkInterfaces"] = nics
 
 
 @event("provisioned_vm")
@@ -215,7 +208,7 @@ def remove(backend, res):
         if (nic.get("properties") or {}).get("deleteOption") == "Delete":
             other = backend.get(nic["id"])
             if other is not None:
-                backend.remove(other)
+                network.delete(backend, other)
     backend.remove(res)
 
 

@@ -1,7 +1,7 @@
 """Resource groups and resources of other providers (opaque storage)."""
 from ..errors import SubscriptionNotFound
 from ..ids import ResourceId
-from ..models import resources
+from ..models import network, resources
 from ..server import Response
 from .common import api_version, page, retry_after
 
@@ -44,6 +44,9 @@ def list_groups(backend, req, sub):
 
 def put_generic(backend, req, sub, group, ns, rest):
     rid = _generic_id(sub, group, ns, rest)
+    if network.supports(rid.full_type):
+        res, created, _ = network.put(backend, rid, req.json)
+        return Response(201 if created else 200, resources.get_generic(backend, rid))
     res, created = resources.put_generic(backend, rid, req.json)
     return Response(201 if created else 200, res.body)
 
@@ -53,7 +56,12 @@ def get_generic(backend, req, sub, group, ns, rest):
 
 
 def delete_generic(backend, req, sub, group, ns, rest):
-    return Response(200 if resources.delete_generic(backend, _generic_id(sub, group, ns, rest)) else 204)
+    rid = _generic_id(sub, group, ns, rest)
+    res = backend.get(rid)
+    if res is not None and network.supports(rid.full_type):
+        network.delete(backend, res)
+        return Response(200)
+    return Response(200 if resources.delete_generic(backend, rid) else 204)
 
 
 def list_generic(backend, req, sub, group, ns, type_):
