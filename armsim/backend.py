@@ -46,7 +46,7 @@ class Options:
 
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
                  tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
-                 pause_scale=1.0, write_budget=None):
+                 pause_scale=1.0, write_budget=None, capacity=None):
         self.lro_seconds = float(lro_seconds)
         self.page_size = int(page_size)
         self.consistency_seconds = float(consistency_seconds)  # rule C5
@@ -58,6 +58,7 @@ class Options:
         self.client_secret = client_secret or "armsim-local-secret"
         self.rule_overrides = dict(rule_overrides or {})  # {rule id: "opposite"} (rules.parse_overrides)
         self.write_budget = write_budget  # rule W13: "N" writes per minute or "N/S" per S seconds (throttle.parse)
+        self.capacity = list(capacity or [])  # rule K1: "LOCATION[/ZONE]:SIZE=COUNT" on-demand pools
 
 
 class Resource:
@@ -94,6 +95,7 @@ class Backend:
         self.events = []
         self.operations = {}
         self.counter = 0
+        self.capacity_state = None  # on-demand pools and what they lent (models/allocation.py), made when first used
 
     # --- clock and events -------------------------------------------------------------
     def now(self):
@@ -141,10 +143,13 @@ class Backend:
         delay = self.options.lro_seconds if delay is None else delay
         error = self.faults.on_operation(self, name, kwargs) if delay <= 0 else None  # injected (rule F2)
         if delay <= 0 and not error:
-            result = EVENTS[name](self, **kwargs)
-            while isinstance(result, Next):
-                result = EVENTS[result.name](self, **result.kwargs)
-            return None
+            try:
+                result = EVENTS[name](self, **kwargs)
+                while isinstance(result, Next):
+                    result = EVENTS[result.name](self, **result.kwargs)
+                return None
+            except ArmError as e:  # it ended Failed, as it would have later (_run_event)
+                error = e.body()["error"]
         op_id = str(uuid.uuid4())
         op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
         self.operations[op_id] = op
@@ -209,6 +214,7 @@ class Backend:
             "events": [list(e) for e in self.events],
             "operations": self.operations,
             "counter": self.counter,
+            "capacity": self.capacity_state,
         }
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
@@ -226,3 +232,4 @@ class Backend:
         heapq.heapify(self.events)
         self.operations = data["operations"]
         self.counter = data["counter"]
+        self.capacity_state = data.get("capacity")

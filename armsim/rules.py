@@ -108,6 +108,38 @@ RULES = [
     Rule("C6", "doc", "A reservation is made in its group's location and in exactly one of its zones (none when the "
                       "group is regional); a group holds one reservation per size and zone: otherwise 400 "
                       "InvalidParameter (doc R4, R5)", "models.capacity.check_new_reservation"),
+    Rule("K1", "decision", "On-demand capacity: a pool of free machines per location, zone (or region) and size, "
+                           "unlimited unless set (--capacity LOCATION[/ZONE]:SIZE=COUNT, a seed file's `capacity`, "
+                           "POST /simulator/capacity). A zonal machine or reservation draws on its zone's pool when "
+                           "set, else on its region's. What a seed makes holds its machines already and draws nothing; "
+                           "what it gives back later returns to the pool", "models.allocation.pool_for"),
+    Rule("K2", "doc", "Allocation (VM create and start, scale set create, scale-out and start, Flexible members, "
+                      "Uniform instances) draws first on the reservation the machine is associated with, up to its "
+                      "quantity, then on the pool; deallocation and deletion give back what was drawn (Capacity "
+                      "reservation overview: beyond the reserved quantity allocation is subject to Azure fulfilling "
+                      "the extra capacity)", "models.allocation.allocate"),
+    Rule("K3", "doc/decision", "Not enough: the operation ends Failed with ZonalAllocationFailed (zonal machine) or "
+                               "AllocationFailed (regional) and Azure's text (the single-placement-group text for a "
+                               "Uniform instance of a set with singlePlacementGroup=true), or "
+                               "OverconstrainedAllocationRequest when an ephemeral OS disk narrows it (the choice of "
+                               "that constraint is a decision). A machine that cannot start stays deallocated; a "
+                               "machine being made is made deallocated with provisioningState Failed (a decision)",
+         "models.allocation.error_for"),
+    Rule("K4", "decision", "A start of several machines (a scale set's instances) allocates them one by one in the "
+                           "order named, each while there is capacity: those that cannot stay deallocated, the "
+                           "others run, and the operation ends Failed (Azure's troubleshooting treats each "
+                           "instance's start as its own allocation). Starts draw when their operation completes; "
+                           "creations when the machine is made", "models.power.finish_action"),
+    Rule("K5", "doc/decision", "A reservation's quantity is drawn from the pool when it is created (all or nothing) "
+                               "or increased, and given back when decreased or deleted. An increase or creation the "
+                               "pool cannot cover ends Failed with AllocationFailed or ZonalAllocationFailed; the "
+                               "quantity stays as it was and a refused creation leaves no reservation (Azure may "
+                               "leave the reservation Failed instead: not modelled)", "models.allocation.reserve"),
+    Rule("K6", "decision", "Lowering a reservation below the machines drawing on it (to 0 too) leaves them running on "
+                           "their hardware as on-demand machines: the pool gets back only the unused quantity, so "
+                           "raising the quantity again draws anew", "models.allocation.reserve"),
+    Rule("K7", "decision", "GET /simulator/capacity reports each pool's free machines and the number of allocation "
+                           "failures since the simulator started", "models.allocation.describe"),
     Rule("P1", "doc", "deallocate releases the hardware, powerOff keeps it, start allocates; the instance view "
                       "reports PowerState/running|stopped|deallocated|starting|deallocating",
          "models.power.begin_action"),
@@ -174,6 +206,8 @@ def describe(options):
             item["reading"] = "lag {}s".format(options.consistency_seconds)
         if r.id == "A6":
             item["reading"] = "pauses x{}".format(options.pause_scale)
+        if r.id == "K1":
+            item["reading"] = "pools at start: " + (", ".join(options.capacity) or "none (unlimited)")
         if r.id == "W13":
             from . import throttle
             budget = throttle.of(options)

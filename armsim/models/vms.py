@@ -5,7 +5,7 @@ import itertools
 from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import associations, capacity, power
+from . import allocation, associations, capacity, power
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
                      new_resource, os_profile_defaults, requested_association)
 
@@ -104,6 +104,11 @@ def _create(backend, rid, body, wanted):
     _make_nics(backend, res)
     bump_etag(res)
     backend.put(res)
+    error = allocation.allocate(backend, res)
+    if error is not None:  # K3: the VM is made, deallocated, and its creation fails
+        res.state["power"] = "deallocated"
+        res.state["allocation_error"] = allocation.error_body(error)
+        return res, True, allocation.fail_later(backend, location, rid, error)
     op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
     return res, True, op
 
@@ -209,6 +214,7 @@ def _deleted_vm(backend, id):
 def remove(backend, res):
     """Remove a VM and the network interfaces that go with it."""
     capacity.release(backend, res)
+    allocation.release(backend, res)
     for nic in res.props.get("networkProfile", {}).get("networkInterfaces", []):
         if (nic.get("properties") or {}).get("deleteOption") == "Delete":
             other = backend.get(nic["id"])
@@ -300,5 +306,5 @@ def create_member(backend, vmss, name, profile, zone):
     # (wire: test_vmss_windows_patch_mode #14)
     for key in ("networkInterfaceConfigurations", "networkApiVersion"):
         res.props["networkProfile"].pop(key, None)
-    res.props["provisioningState"] = "Succeeded"
+    res.props["provisioningState"] = "Failed" if res.state.get("allocation_error") else "Succeeded"
     return res
