@@ -3,9 +3,9 @@ reservation holds (rules K1-K7). Knows nothing of HTTP.
 
 The state lives in `backend.capacity_state` (saved with the resources):
     {"pools": {key: {"name": "eastus/1:Standard_D2s_v3", "free": 3}}, "enforced": True, "failures": 0}
-A machine that holds hardware records where it came from in `state["drawn"]`: {"reservation": id} or {"pool": key}
-(key None: no pool was set, capacity is unlimited). A reservation counts the machines drawing on it in
-`state["used"]`.
+A machine that holds hardware records where it came from in `state["drawn"]`: {"reservation": id} or
+{"onDemand": true}; it gives back to the pool its location, zone and size map to then (set or not when it drew). A
+reservation counts the machines drawing on it in `state["used"]`.
 """
 from ..backend import event
 from ..errors import AllocationFailed, OverconstrainedAllocationRequest, ZonalAllocationFailed
@@ -143,9 +143,8 @@ def allocate(backend, machine):
         reservation.state["used"] = reservation.state.get("used", 0) + 1
         machine.state["drawn"] = {"reservation": str(reservation.id)}
         return None
-    pool = pool_for(backend, machine.body["location"], zone, size)
-    if _take(backend, pool, 1):
-        machine.state["drawn"] = {"pool": pool}
+    if _take(backend, pool_for(backend, machine.body["location"], zone, size), 1):
+        machine.state["drawn"] = {"onDemand": True}
         return None
     return _failed(backend, error_for(backend, machine))
 
@@ -160,7 +159,7 @@ def release(backend, machine):
         if reservation is not None:
             reservation.state["used"] = max(0, reservation.state.get("used", 0) - 1)
         return
-    _give(backend, drawn.get("pool"), 1)
+    _give(backend, pool_for(backend, machine.body["location"], machine.state.get("zone"), machine.state.get("size")), 1)
 
 
 def error_for(backend, machine):
@@ -221,7 +220,7 @@ def reserve(backend, reservation, old, new):
             for machine in backend.of_type(type_):
                 drawn = machine.state.get("drawn") or {}
                 if excess and (drawn.get("reservation") or "").lower() == rid:
-                    machine.state["drawn"] = {"pool": pool}
+                    machine.state["drawn"] = {"onDemand": True}
                     excess -= 1
         reservation.state["used"] = new
     return None
