@@ -113,11 +113,12 @@ RULES = [
                            "POST /simulator/capacity). A zonal machine or reservation draws on its zone's pool when "
                            "set, else on its region's. What a seed makes holds its machines already and draws nothing; "
                            "what it gives back later returns to the pool", "models.allocation.pool_for"),
-    Rule("K2", "doc", "Allocation (VM create and start, scale set create, scale-out and start, Flexible members, "
-                      "Uniform instances) draws first on the reservation the machine is associated with, up to its "
-                      "quantity, then on the pool; deallocation and deletion give back what was drawn (Capacity "
-                      "reservation overview: beyond the reserved quantity allocation is subject to Azure fulfilling "
-                      "the extra capacity)", "models.allocation.allocate"),
+    Rule("K2", "doc", "Allocation (VM create, start and resize while allocated, scale set create, scale-out and "
+                      "start, Flexible members, Uniform instances) draws first on the reservation the machine is "
+                      "associated with, up to its quantity, then on the pool; deallocation and deletion give back "
+                      "what was drawn (Capacity reservation overview: beyond the reserved quantity allocation is "
+                      "subject to Azure fulfilling the extra capacity). A resize the new size's capacity cannot "
+                      "cover ends Failed and leaves the VM as it was", "models.allocation.allocate"),
     Rule("K3", "doc/decision", "Not enough: the operation ends Failed with ZonalAllocationFailed (zonal machine) or "
                                "AllocationFailed (regional) and Azure's text (the single-placement-group text for a "
                                "Uniform instance of a set with singlePlacementGroup=true), or "

@@ -162,6 +162,21 @@ def release(backend, machine):
     _give(backend, pool_for(backend, machine.body["location"], machine.state.get("zone"), machine.state.get("size")), 1)
 
 
+def resize(backend, machine, size):
+    """An allocated machine changing size gives back its machine and draws one of the new size (K2). Returns None,
+    or the error when the new size cannot be had; the machine then keeps its old size and hardware."""
+    old = machine.state.get("size")
+    if not size or not old or size.lower() == old.lower() or not machine.state.get("drawn"):
+        return None
+    release(backend, machine)
+    machine.state["size"] = size
+    error = allocate(backend, machine)
+    if error is not None:
+        machine.state["size"] = old
+        allocate(backend, machine)  # takes back what it gave back a moment ago
+    return error
+
+
 def error_for(backend, machine):
     """Azure's error for a machine it cannot allocate (K3): zonal or regional, narrowed by an ephemeral OS disk
     (a decision), or scoped to a scale set's single placement group."""

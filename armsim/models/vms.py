@@ -54,6 +54,10 @@ def put_vm(backend, rid, body, patch=False, if_match=None, if_none_match=None):
     new_body["properties"].pop("capacityReservation", None)
     group = existing.state.get("crg") if wanted is KEEP or same_id(wanted, existing.state.get("crg")) else wanted
     check_association(backend, existing, group, new_body)
+    error = allocation.resize(backend, existing, (new_body["properties"].get("hardwareProfile") or {}).get("vmSize"))
+    if error is not None:  # K2, K3: the new size cannot be had; the VM keeps its model and runs on
+        return existing, False, allocation.fail_later(backend, existing.body["location"], rid, error,
+                                                      provisioning="Succeeded")
     existing.body = new_body
     fill_model(existing)
     existing.state["size"] = existing.props.get("hardwareProfile", {}).get("vmSize")

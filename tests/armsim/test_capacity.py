@@ -206,3 +206,17 @@ def test_k1_rule_table_lists_capacity(sim):
     listed = {r["id"]: r for r in table["rules"]}
     assert [i for i in listed if i.startswith("K")] == ["K1", "K2", "K3", "K4", "K5", "K6", "K7"]
     assert listed["K1"]["reading"] == "pools at start: eastus:" + D2 + "=0"
+
+
+def test_k2_resize_while_allocated_draws_the_new_size(sim):
+    old, new = "Standard_E8s_v3", "Standard_E16s_v3"
+    seed(sim, "k2r", vms=[vm("v", zone=None, group=None, sku=old)])
+    set_pools(sim, {"eastus:" + old: 0, "eastus:" + new: 0})
+    err = refused(sim, "vm", "resize", "-g", "k2r", "-n", "v", "--size", new)
+    assert "(AllocationFailed)" in err and allocation.REGION_MSG in err, err
+    _, size, _ = sim.az("vm", "show", "-g", "k2r", "-n", "v", "--query", "hardwareProfile.vmSize")
+    assert size == old and vm_power(sim, "k2r", "v") == "running"
+    set_pools(sim, {"eastus:" + new: 1})
+    sim.az("vm", "resize", "-g", "k2r", "-n", "v", "--size", new, "-o", "none")
+    assert sim.az("vm", "show", "-g", "k2r", "-n", "v", "--query", "hardwareProfile.vmSize")[1] == new
+    assert free(sim, "eastus:" + old) == 1 and free(sim, "eastus:" + new) == 0  # the old machine went back
