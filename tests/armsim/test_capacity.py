@@ -131,10 +131,11 @@ def test_k5_k6_reservation_quantity_draws_on_the_pool(either):
 def test_k4_scale_set_start_is_partial_per_instance(either):
     sim = either
     size = "Standard_F2s_v2"
-    seed(sim, "k4", [], [uniform("u", zones=(), capacity=3, group=None, sku=size, power={"*": "deallocated"})])
+    seed(sim, "k4", [], [uniform("u", zones=(), capacity=3, group=None, sku=size, power={"*": "deallocated"},
+                                 singlePlacementGroup=True)])
     set_pools(sim, {"eastus:" + size: 2})
     err = refused(sim, "vmss", "start", "-g", "k4", "-n", "u")
-    assert "(AllocationFailed)" in err, err
+    assert "(AllocationFailed)" in err and allocation.PLACEMENT_GROUP_MSG in err, err  # K3: one cluster
     states = {i: p for i, (p, _) in instances(sim, "k4", "u").items()}
     assert states == {"0": "running", "1": "running", "2": "deallocated"}
     assert free(sim, "eastus:" + size) == 0
