@@ -30,6 +30,9 @@ def main(argv=None):
         p.add_argument("--write-budget", metavar="N[/S]",
                        help="rule W13: at most N writes per minute (or per S seconds), 429 with Retry-After beyond; "
                             "0: no budget (default)")
+        p.add_argument("--capacity", action="append", default=None, metavar="LOCATION[/ZONE]:SIZE=COUNT",
+                       help="rules K1-K7: COUNT free on-demand machines of SIZE in LOCATION (or one of its zones); "
+                            "repeatable; unlimited when not set. See GET/POST /simulator/capacity")
         p.add_argument("--faults", metavar="SPEC",
                        help="inject faults (rules F1, F2), e.g. seed=7,throttle=0.05,error500=0.02,lro-failed:"
                             "deallocate=0.1,conflict=0.05,reset=0.02,slow=0.1:1.5; see armsim/faults.py and "
@@ -55,7 +58,7 @@ def main(argv=None):
             port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port,
                                 consistency_seconds=args.consistency_seconds, pause_scale=args.pause_scale,
                                 rule_overrides=args.rule, write_budget=args.write_budget, faults=args.faults,
-                                synchronous=args.synchronous)
+                                synchronous=args.synchronous, capacity=args.capacity)
             print("armsim listening on https://127.0.0.1:{}/ ; run: source {}".format(
                 port, os.path.join(os.path.abspath(args.dir), lifecycle.ENV)))
         elif args.command == "down":
@@ -82,10 +85,12 @@ def serve(args):
         overrides = rules.parse_overrides(args.rule)
     except rules.RuleOptionError as e:
         raise lifecycle.LifecycleError(str(e)) from e
+    from .models import allocation
     try:
         throttle.parse(args.write_budget)
         faults.parse(args.faults)
-    except (throttle.BudgetOptionError, faults.FaultSpecError) as e:
+        allocation.parse_all(args.capacity)
+    except (throttle.BudgetOptionError, faults.FaultSpecError, allocation.CapacitySpecError) as e:
         raise lifecycle.LifecycleError(str(e)) from e
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
@@ -93,7 +98,7 @@ def serve(args):
                                                 "state_file": args.state_file,
                                                 "consistency_seconds": args.consistency_seconds,
                                                 "pause_scale": args.pause_scale, "write_budget": args.write_budget,
-                                                "synchronous": args.synchronous})
+                                                "synchronous": args.synchronous, "capacity": args.capacity})
     cert, key, _ = tls.ensure_certificate(directory)
     opts = Options(lro_seconds=config.get("lro_seconds") or 0, page_size=config.get("page_size") or 100,
                    state_file=config.get("state_file"), subscription_id=config["subscription_id"],
@@ -101,7 +106,8 @@ def serve(args):
                    client_secret=config["client_secret"], rule_overrides=overrides,
                    consistency_seconds=config.get("consistency_seconds") or 0,
                    pause_scale=_given(config.get("pause_scale"), 1.0), write_budget=config.get("write_budget"),
-                   synchronous=config.get("synchronous") or False)
+                   synchronous=config.get("synchronous") or False,
+                   capacity=config.get("capacity"))
     app = build(opts, log_path=os.path.join(directory, lifecycle.REQUESTS))
     app.backend.faults.configure(args.faults or "")  # `up` turns them on later, once az is signed in
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -112,10 +118,11 @@ def serve(args):
             f.write(str(port))
         os.replace(tmp, os.path.join(directory, lifecycle.PORT))
         logging.info("listening on https://127.0.0.1:%s/ (lro %ss%s, page size %s, state %s, consistency %ss, "
-                     "pause scale %s, rules %s, write budget %s, faults %s)", port, opts.lro_seconds,
+                     "pause scale %s, rules %s, write budget %s, faults %s, capacity %s)", port, opts.lro_seconds,
                      " synchronous" if opts.synchronous else "", opts.page_size, opts.state_file or "in memory",
                      opts.consistency_seconds, opts.pause_scale,
-                     opts.rule_overrides or "default readings", opts.write_budget or "none", args.faults or "none")
+                     opts.rule_overrides or "default readings", opts.write_budget or "none", args.faults or "none",
+                     ", ".join(opts.capacity) or "unlimited")
 
     try:
         run_server(app, "127.0.0.1", args.port, cert, key, ready)

@@ -46,7 +46,8 @@ class Options:
 
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
                  tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
-                 pause_scale=1.0, write_budget=None, synchronous=False):
+                 pause_scale=1.0, write_budget=None, synchronous=False,
+                 capacity=None):
         self.lro_seconds = float(lro_seconds)
         self.synchronous = bool(synchronous)  # rule W10: the shortcut, never the default
         self.page_size = int(page_size)
@@ -59,6 +60,7 @@ class Options:
         self.client_secret = client_secret or "armsim-local-secret"
         self.rule_overrides = dict(rule_overrides or {})  # {rule id: "opposite"} (rules.parse_overrides)
         self.write_budget = write_budget  # rule W13: "N" writes per minute or "N/S" per S seconds (throttle.parse)
+        self.capacity = list(capacity or [])  # rule K1: "LOCATION[/ZONE]:SIZE=COUNT" on-demand pools
 
 
 class Resource:
@@ -96,6 +98,7 @@ class Backend:
         self.events = []
         self.operations = {}
         self.counter = 0
+        self.capacity_state = None  # on-demand pools and what they lent (models/allocation.py), made when first used
 
     # --- clock and events -------------------------------------------------------------
     def now(self):
@@ -144,10 +147,13 @@ class Backend:
         if delay <= 0 and self.options.synchronous:
             error = self.faults.on_operation(self, name, kwargs)  # injected (rule F2)
             if not error:
-                result = EVENTS[name](self, **kwargs)
-                while isinstance(result, Next):
-                    result = EVENTS[result.name](self, **result.kwargs)
-                return None
+                try:
+                    result = EVENTS[name](self, **kwargs)
+                    while isinstance(result, Next):
+                        result = EVENTS[result.name](self, **result.kwargs)
+                    return None
+                except ArmError as e:  # it ended Failed, as it would have later (_run_event)
+                    error = e.body()["error"]
         op_id = str(uuid.uuid4())
         op = {"name": op_id, "status": "InProgress", "startTime": iso(self.now()), "location": location}
         self.operations[op_id] = op
@@ -212,6 +218,7 @@ class Backend:
             "events": [list(e) for e in self.events],
             "operations": self.operations,
             "counter": self.counter,
+            "capacity": self.capacity_state,
         }
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
@@ -229,3 +236,4 @@ class Backend:
         heapq.heapify(self.events)
         self.operations = data["operations"]
         self.counter = data["counter"]
+        self.capacity_state = data.get("capacity")

@@ -85,6 +85,18 @@ class CannotDeleteResource(ArmError):
     status, code = 409, "CannotDeleteResource"
 
 
+class AllocationFailed(ArmError):  # rule K3: these three end a long-running operation, status as ARO treats them
+    status, code = 409, "AllocationFailed"
+
+
+class ZonalAllocationFailed(ArmError):
+    status, code = 409, "ZonalAllocationFailed"
+
+
+class OverconstrainedAllocationRequest(ArmError):
+    status, code = 409, "OverconstrainedAllocationRequest"
+
+
 class PreconditionFailed(ArmError):
     status, code = 412, "PreconditionFailed"
 

@@ -64,19 +64,24 @@ def running_pid(directory):
 
 
 def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30, consistency_seconds=None,
-       pause_scale=None, rule_overrides=(), write_budget=None, faults=None, synchronous=None):
+       pause_scale=None, rule_overrides=(), write_budget=None, faults=None, synchronous=None,
+       capacity=None):
     """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings).
     `write_budget`: writes per minute, or "N/S" per S seconds (rule W13); 0 removes a budget set before.
     `faults`: a fault spec (faults.py), turned on once stock az is signed in, so that signing in meets none.
-    `synchronous`: the W10 shortcut (writes answered synchronously at lro 0); never needed by a test."""
+    `synchronous`: the W10 shortcut (writes answered synchronously at lro 0); never needed by a test.
+    `capacity`: "LOCATION[/ZONE]:SIZE=COUNT" strings, on-demand pools (rules K1-K7); None keeps the ones set before."""
     from . import faults as fault_spec, rules, throttle
+    from .models import allocation
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     try:
         rules.parse_overrides(rule_overrides)
         throttle.parse(write_budget)
         fault_spec.parse(faults)
-    except (rules.RuleOptionError, throttle.BudgetOptionError, fault_spec.FaultSpecError) as e:
+        allocation.parse_all(capacity)
+    except (rules.RuleOptionError, throttle.BudgetOptionError, fault_spec.FaultSpecError,
+            allocation.CapacitySpecError) as e:
         raise LifecycleError(str(e)) from e
     az = find_az()
     if running_pid(directory):
@@ -86,7 +91,8 @@ def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, tim
                                       "state_file": os.path.abspath(state_file) if state_file else None,
                                       "consistency_seconds": consistency_seconds, "pause_scale": pause_scale,
                                       "write_budget": None if write_budget is None else str(write_budget),
-                                      "synchronous": synchronous})
+                                      "synchronous": synchronous,
+                                      "capacity": None if capacity is None else list(capacity)})
     _, _, bundle = tls.ensure_certificate(directory)
     port_file = os.path.join(directory, PORT)
     if os.path.exists(port_file):

@@ -123,6 +123,39 @@ RULES = [
                       "11:30 UTC on the end day. Otherwise 400 InvalidParameter, or 409 PropertyChangeNotAllowed "
                       "(ScheduleProfile, api-version 2025-04-01; BlockCapacityReservation_CreateOrUpdate). armsim "
                       "does not hold allocation to the window", "models.capacity.check_schedule"),
+    Rule("K1", "decision", "On-demand capacity: a pool of free machines per location, zone (or region) and size, "
+                           "unlimited unless set (--capacity LOCATION[/ZONE]:SIZE=COUNT, a seed file's `capacity`, "
+                           "POST /simulator/capacity). A zonal machine or reservation draws on its zone's pool when "
+                           "set, else on its region's. What a seed makes holds its machines already and draws nothing; "
+                           "what it gives back later returns to the pool", "models.allocation.pool_for"),
+    Rule("K2", "doc", "Allocation (VM create, start and resize while allocated, scale set create, scale-out and "
+                      "start, Flexible members, Uniform instances) draws first on the reservation the machine is "
+                      "associated with, up to its quantity, then on the pool; deallocation and deletion give back "
+                      "what was drawn (Capacity reservation overview: beyond the reserved quantity allocation is "
+                      "subject to Azure fulfilling the extra capacity). A resize the new size's capacity cannot "
+                      "cover ends Failed and leaves the VM as it was", "models.allocation.allocate"),
+    Rule("K3", "doc/decision", "Not enough: the operation ends Failed with ZonalAllocationFailed (zonal machine) or "
+                               "AllocationFailed (regional) and Azure's text (the single-placement-group text for a "
+                               "Uniform instance of a set with singlePlacementGroup=true), or "
+                               "OverconstrainedAllocationRequest when an ephemeral OS disk narrows it (the choice of "
+                               "that constraint is a decision). A machine that cannot start stays deallocated; a "
+                               "machine being made is made deallocated with provisioningState Failed (a decision)",
+         "models.allocation.error_for"),
+    Rule("K4", "decision", "A start of several machines (a scale set's instances) allocates them one by one in the "
+                           "order named, each while there is capacity: those that cannot stay deallocated, the "
+                           "others run, and the operation ends Failed (Azure's troubleshooting treats each "
+                           "instance's start as its own allocation). Starts draw when their operation completes; "
+                           "creations when the machine is made", "models.power.finish_action"),
+    Rule("K5", "doc/decision", "A reservation's quantity is drawn from the pool when it is created (all or nothing) "
+                               "or increased, and given back when decreased or deleted. An increase or creation the "
+                               "pool cannot cover ends Failed with AllocationFailed or ZonalAllocationFailed; the "
+                               "quantity stays as it was and a refused creation leaves no reservation (Azure may "
+                               "leave the reservation Failed instead: not modelled)", "models.allocation.reserve"),
+    Rule("K6", "decision", "Lowering a reservation below the machines drawing on it (to 0 too) leaves them running on "
+                           "their hardware as on-demand machines: the pool gets back only the unused quantity, so "
+                           "raising the quantity again draws anew", "models.allocation.reserve"),
+    Rule("K7", "decision", "GET /simulator/capacity reports each pool's free machines and the number of allocation "
+                           "failures since the simulator started", "models.allocation.describe"),
     Rule("P1", "doc", "deallocate releases the hardware, powerOff keeps it, start allocates; the instance view "
                       "reports PowerState/running|stopped|deallocated|starting|deallocating",
          "models.power.begin_action"),
@@ -144,7 +177,7 @@ RULES = [
                            "models/deployments.py HANDLERS are deployed; any other function or type, copy loops, "
                            "nested resources, templateLink and Complete mode are 400 InvalidTemplate naming them",
          "templates.check"),
-    Rule("K1", "wire", "The resource SKU list (GET .../providers/Microsoft.Compute/skus, $filter=location eq 'x') "
+    Rule("S1", "wire", "The resource SKU list (GET .../providers/Microsoft.Compute/skus, $filter=location eq 'x') "
                        "has one virtualMachines entry per size and location of armsim's table, with locationInfo "
                        "zones and capabilities (vCPUs, MemoryGB, CapacityReservationSupported, ...); image look-ups "
                        "(publishers, offers, skus, versions, version) answer the images of the table, anything else "
@@ -217,6 +250,8 @@ def describe(options):
             item["reading"] = "lag {}s".format(options.consistency_seconds)
         if r.id == "A6":
             item["reading"] = "pauses x{}".format(options.pause_scale)
+        if r.id == "K1":
+            item["reading"] = "pools at start: " + (", ".join(options.capacity) or "none (unlimited)")
         if r.id == "W13":
             from . import throttle
             budget = throttle.of(options)

@@ -29,6 +29,10 @@ The description (JSON, or YAML when PyYAML is available):
             members: [{name: flex-vm0, sku: Standard_D2s_v3, zone: "1", capacityReservationGroup: demo-crg,
                        power: deallocated}]
         virtualMachines: [{name: vm0, sku: Standard_D2s_v3, capacityReservationGroup: demo-crg}]
+    capacity: {"eastus:Standard_D2s_v3": 0, "eastus/1:Standard_D2s_v3": 2}   # on-demand pools, set at the end
+
+What a seed makes exists already, as if made long ago: its machines and reservations hold their hardware without
+drawing on the on-demand pools (rule K1), which are then set as the file's `capacity` says (null: unlimited).
 """
 import json
 
@@ -56,9 +60,24 @@ def apply(client, spec):
     """Create the landscape `spec` describes through `client` (armsim.client.Client or armsim.inprocess.InProcess);
     the counts of what was made, as JSON."""
     counts = {"resourceGroups": 0, "capacityReservationGroups": 0, "scaleSets": 0, "virtualMachines": 0}
-    for rg in spec.get("resourceGroups", []):
-        seed_group(client, rg, rg.get("location") or spec.get("location", "eastus"), counts)
+    before = set_capacity(client, {"enforced": False})
+    try:
+        for rg in spec.get("resourceGroups", []):
+            seed_group(client, rg, rg.get("location") or spec.get("location", "eastus"), counts)
+    finally:
+        set_capacity(client, {"enforced": before["enforced"]})
+    if spec.get("capacity") is not None:
+        set_capacity(client, {"pools": spec["capacity"]})
     return json.dumps(counts)
+
+
+def set_capacity(client, body):
+    """POST /simulator/capacity; the state before."""
+    _, _, before = client.call("GET", "/simulator/capacity", auth=False)
+    status, _, answer = client.call("POST", "/simulator/capacity", body, auth=False)
+    if status != 200:
+        raise ValueError("armsim seed: capacity {}: {}".format(body, answer))
+    return before
 
 
 def seed_group(client, rg, location, counts):

@@ -5,7 +5,7 @@ import datetime
 from ..backend import Resource, event, iso
 from ..errors import CannotDeleteResource, InvalidParameter, OperationNotAllowed, PropertyChangeNotAllowed, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import power
+from . import allocation, power
 from .common import bump_etag, guid, new_resource, normalize_location
 
 GROUP = "Microsoft.Compute/capacityReservationGroups"
@@ -139,6 +139,8 @@ def _provisioned(backend, id):
 def _removed(backend, id):
     res = backend.get(id)
     if res is not None:
+        if res.type == RESERVATION:  # K5: its quantity goes back to the pool
+            allocation.reserve(backend, res, res.body["sku"]["capacity"], 0)
         backend.remove(res)
 
 
@@ -174,9 +176,7 @@ def put_reservation(backend, rid, body):
     schedule = (body.get("properties") or {}).get("scheduleProfile")
     if existing is not None:
         keep_schedule(existing, schedule)
-        change_capacity(existing, sku.get("capacity"), body.get("tags"))
-        op = backend.begin(existing.body["location"], "provisioned", id=str(rid))
-        return existing, False, op
+        return existing, False, _update_reservation(backend, existing, sku.get("capacity"), body.get("tags"))
     if not sku.get("name") or sku.get("capacity") is None:
         raise InvalidParameter("Required parameter 'sku' (name and capacity) is missing.", target="sku")
     location = normalize_location(body.get("location") or group.body["location"])
@@ -192,6 +192,9 @@ def put_reservation(backend, rid, body):
     if schedule:
         res.props["scheduleProfile"] = schedule
     bump_etag(res)
+    error = allocation.reserve(backend, res, 0, res.body["sku"]["capacity"])
+    if error is not None:  # K5: all or nothing; a refused reservation is not made
+        return res, True, allocation.fail_later(backend, location, rid, error)
     backend.put(res)
     op = backend.begin(location, "provisioned", id=str(rid))
     return res, True, op
@@ -259,8 +262,19 @@ def patch_reservation(backend, rid, body):
     res = get(backend, rid)
     body = body or {}
     keep_schedule(res, (body.get("properties") or {}).get("scheduleProfile"))
-    change_capacity(res, (body.get("sku") or {}).get("capacity"), body.get("tags"))
-    return res, backend.begin(res.body["location"], "provisioned", id=str(rid))
+    return res, _update_reservation(backend, res, (body.get("sku") or {}).get("capacity"), body.get("tags"))
+
+
+def _update_reservation(backend, res, capacity, tags):
+    """Change a reservation's quantity and tags. The pool lends or takes back the difference (K5, K6); an
+    increase it cannot cover leaves the quantity as it was and the operation ends Failed."""
+    old = res.body["sku"]["capacity"]
+    change_capacity(res, capacity, tags)
+    error = allocation.reserve(backend, res, old, res.body["sku"]["capacity"])
+    if error is not None:
+        res.body["sku"]["capacity"] = old
+        return allocation.fail_later(backend, res.body["location"], res.id, error, provisioning="Succeeded")
+    return backend.begin(res.body["location"], "provisioned", id=str(res.id))
 
 
 def change_capacity(res, capacity, tags):

@@ -3,6 +3,7 @@ import re
 
 from ..backend import event, iso
 from ..errors import OperationNotAllowed
+from . import allocation
 
 DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated",
            "starting": "VM starting", "stopping": "VM stopping", "deallocating": "VM deallocating"}
@@ -53,15 +54,31 @@ def begin_action(backend, targets, action):
 
 
 @event("power_done")
-def _power_done(backend, ids, power, action):
+def finish_action(backend, ids, power, action):
+    """The action completes: a machine that comes to hold hardware draws it, in the order named, and one that
+    cannot stays deallocated while the others go on; the operation then ends Failed (K2, K3, K4). A deallocated
+    machine gives back what it drew."""
+    errors = []
     for rid in ids:
         res = backend.get(rid)
         if res is None:
             continue
         if res.state.get("power") == "deallocated" and action in ("restart", "reimage", "reimageall", "redeploy"):
             continue
+        if power == "deallocated":
+            allocation.release(backend, res)
+        else:
+            error = allocation.allocate(backend, res)
+            if error is not None:
+                errors.append(error)
+                res.state["power"] = "deallocated"
+                continue
+            if res.props.get("provisioningState") == "Failed" and res.state.get("power_before") == "deallocated":
+                res.props["provisioningState"] = "Succeeded"  # a machine made without hardware, now allocated
         res.state["power"] = power
         res.state["power_time"] = backend.now()
+    if errors:
+        raise errors[0]
 
 
 def statuses(backend, res):

@@ -7,7 +7,7 @@ from .. import rules
 from ..backend import Next, event, iso
 from ..errors import ArmError, InvalidParameter, NotFound, OperationNotAllowed, PropertyChangeNotAllowed, not_found
 from ..ids import norm_id, same_id
-from . import associations, capacity, power, vms
+from . import allocation, associations, capacity, power, vms
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
                      new_resource, os_disk_defaults, os_profile_defaults, requested_association)
 
@@ -188,10 +188,12 @@ def _vmss_updated(backend, id, upgrade, group_changed=False):
     res = backend.get(id)
     if res is None:
         return
-    reconcile(backend, res)
+    errors = reconcile(backend, res)
     if upgrade:
         follow_policy(backend, res, group_changed)
-    res.props["provisioningState"] = "Succeeded"
+    res.props["provisioningState"] = "Failed" if errors else "Succeeded"
+    if errors:  # K3: members that could not be allocated were made deallocated
+        raise allocation.ERRORS[errors[0]["code"]](errors[0]["message"])
 
 
 def upgrade_mode(res):
@@ -313,18 +315,24 @@ def _rolling_batch_done(backend, id, run):
 
 
 def reconcile(backend, res):
-    """Create or remove members so that their number matches sku.capacity."""
+    """Create or remove members so that their number matches sku.capacity. Returns the allocation errors of the
+    members made (K3: they are made deallocated, provisioningState Failed)."""
     sku = res.body.get("sku")
     profile = res.props.get("virtualMachineProfile")
     if not sku or not profile:
-        return
+        return []
     capacity = int(sku.get("capacity") or 0)
     current = members(backend, res)
     for extra in current[capacity:]:
         remove_member(backend, extra)
     del current[capacity:]
+    errors = []
     while len(current) < capacity:
         current.append(_new_member(backend, res))
+        error = current[-1].state.pop("allocation_error", None)
+        if error:
+            errors.append(error)
+    return errors
 
 
 def _new_member(backend, res):
@@ -348,7 +356,12 @@ def _new_member(backend, res):
                       os_disk="{}_{}_OsDisk_1_{}".format(res.id.name, n, guid().replace("-", "")[:32]))
     apply_model(backend, res, inst, computer_name=True)
     bump_etag(inst)
-    return backend.put(inst)
+    backend.put(inst)
+    error = allocation.allocate(backend, inst)
+    if error is not None:
+        inst.state.update(power="deallocated", allocation_error=allocation.error_body(error))
+        inst.props["provisioningState"] = "Failed"
+    return inst
 
 
 def apply_model(backend, res, inst, computer_name=False):
@@ -499,6 +512,7 @@ def remove_member(backend, m):
         vms.remove(backend, m)
     else:
         capacity.release(backend, m)
+        allocation.release(backend, m)
         backend.remove(m)
 
 

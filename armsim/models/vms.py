@@ -4,7 +4,7 @@ import copy
 from ..backend import event, iso
 from ..errors import InvalidParameter, not_found
 from ..ids import ResourceId, norm_id, same_id
-from . import associations, capacity, network, power
+from . import allocation, associations, capacity, network, power
 from .common import (KEEP, association_body, bump_etag, check_etag, fill_storage, guid, keep_storage, merge,
                      new_resource, os_disk_defaults, os_profile_defaults, requested_association)
 
@@ -55,6 +55,10 @@ def put_vm(backend, rid, body, patch=False, if_match=None, if_none_match=None):
     new_body["properties"].pop("capacityReservation", None)
     group = existing.state.get("crg") if wanted is KEEP or same_id(wanted, existing.state.get("crg")) else wanted
     check_association(backend, existing, group, new_body)
+    error = allocation.resize(backend, existing, (new_body["properties"].get("hardwareProfile") or {}).get("vmSize"))
+    if error is not None:  # K2, K3: the new size cannot be had; the VM keeps its model and runs on
+        return existing, False, allocation.fail_later(backend, existing.body["location"], rid, error,
+                                                      provisioning="Succeeded")
     existing.body = new_body
     fill_model(existing)
     existing.state["size"] = existing.props.get("hardwareProfile", {}).get("vmSize")
@@ -106,6 +110,11 @@ def _create(backend, rid, body, wanted):
     network.attach(backend, res)
     bump_etag(res)
     backend.put(res)
+    error = allocation.allocate(backend, res)
+    if error is not None:  # K3: the VM is made, deallocated, and its creation fails
+        res.state["power"] = "deallocated"
+        res.state["allocation_error"] = allocation.error_body(error)
+        return res, True, allocation.fail_later(backend, location, rid, error)
     op = backend.begin(res.body["location"], "provisioned_vm", id=str(rid))
     return res, True, op
 
@@ -204,6 +213,7 @@ def _deleted_vm(backend, id):
 def remove(backend, res):
     """Remove a VM and the network interfaces that go with it."""
     capacity.release(backend, res)
+    allocation.release(backend, res)
     for nic in res.props.get("networkProfile", {}).get("networkInterfaces", []):
         if (nic.get("properties") or {}).get("deleteOption") == "Delete":
             other = backend.get(nic["id"])
@@ -295,5 +305,5 @@ def create_member(backend, vmss, name, profile, zone):
     # (wire: test_vmss_windows_patch_mode #14)
     for key in ("networkInterfaceConfigurations", "networkApiVersion"):
         res.props["networkProfile"].pop(key, None)
-    res.props["provisioningState"] = "Succeeded"
+    res.props["provisioningState"] = "Failed" if res.state.get("allocation_error") else "Succeeded"
     return res

@@ -1,7 +1,8 @@
-"""Control endpoints outside ARM's namespace: request log, rules, reset, faults, write budget, health."""
+"""Control endpoints outside ARM's namespace: request log, rules, reset, faults, write budget, capacity, health."""
 from .. import rules
 from ..errors import InvalidParameter
 from ..faults import FaultSpecError
+from ..models import allocation
 from ..server import Response
 
 
@@ -38,6 +39,20 @@ def faults(backend, req):
     return backend.faults.report()
 
 
+def capacity(backend, req):
+    """GET: the on-demand pools (free machines by "LOCATION[/ZONE]:SIZE"), whether draws count, and how many
+    allocations failed. POST {"pools": {"LOCATION[/ZONE]:SIZE": COUNT or null}, "enforced": bool}: set pools (null:
+    unlimited) and pause or resume the accounting (rules K1-K7; `seed` pauses it: what it makes holds its machines
+    already)."""
+    if req.method == "POST":
+        body = req.json or {}
+        try:
+            return allocation.configure(backend, body.get("pools"), body.get("enforced"))
+        except allocation.CapacitySpecError as e:
+            raise InvalidParameter(str(e), target="pools") from e
+    return allocation.describe(backend)
+
+
 def throttle_counters(app):
     """GET: the write budget's counters (404 without --write-budget); DELETE resets the budget and them (W13)."""
     def handler(backend, req):
@@ -59,4 +74,5 @@ def add_routes(r, app):
     r.add("POST", "/simulator/reset", reset, public=True)
     r.add("GET", "/simulator/health", health, public=True)
     r.add("GET POST", "/simulator/faults", faults, public=True)
+    r.add("GET POST", "/simulator/capacity", capacity, public=True)
     r.add("GET DELETE", "/simulator/throttle", throttle_counters(app), public=True)

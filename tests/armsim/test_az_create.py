@@ -275,7 +275,7 @@ def test_d1_d3_deployment_refuses_what_it_cannot_do(sim, home, tmp_path):
     assert order.index("t-vnet") < order.index("t-nsg")
 
 
-def test_k1_sku_list_and_image_lookups(sim, home):
+def test_s1_sku_list_and_image_lookups(sim, home):
     _, skus, _ = az(sim, home, "vm", "list-skus", "-l", "eastus", "--size", "Standard_D2s_v3", "--all")
     sku = [s for s in skus if s["name"] == "Standard_D2s_v3"][0]
     assert sku["locationInfo"][0]["zones"] == ["1", "2", "3"] and sku["restrictions"] == []

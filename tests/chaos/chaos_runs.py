@@ -6,6 +6,12 @@ Each seed picks a scenario (Uniform or Flexible, attach or detach, in turn; upgr
 strategy and batch size at random) and, with the simulator's fault spec or the kill delays, is deterministic.
 `CHAOS_SEEDS` and `KILL_SEEDS` choose the seeds ("N": 1..N, "A-B": A..B), `CHAOS_FAULTS` the fault spec (without
 its seed), `CHAOS_LRO_SECONDS` and `KILL_LRO_SECONDS` how long operations take; `make chaos` runs the long form.
+
+`CHAOS_SCARCITY` (seeds, as CHAOS_SEEDS) adds seeds where on-demand capacity is short (armsim rules K1-K7): the
+pool of the scenario's zone or region holds 0 machines, or fewer than the members, and an attach's target
+reservation may hold fewer than the members. A run there may end not done; the invariant is then that every member
+that was running runs, on the target association or back on its original one, with no reservation changed except
+as zero-capacity does. Unset, those seeds are skipped (the extension does not handle scarcity yet).
 """
 import os
 import random
@@ -14,14 +20,15 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Tuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "e2e"))
 from conftest import AZ  # noqa: E402
-from landscapes import crg, flexible, member, run_killed_after, seed, uniform  # noqa: E402
+from landscapes import SIZE, crg, flexible, member, run_killed_after, seed, uniform  # noqa: E402
 
 MAX_RUNS = 8  # a user re-runs a failed command; more than this is a violation
+SCARCE_RUNS = 3  # where capacity is short a re-run does not help: a user tries this many times, then stops
 RUN_TIMEOUT = 300
 FAULTS = os.environ.get("CHAOS_FAULTS") or (
     "throttle=0.05:1,error500=0.03,error503=0.02,conflict=0.04,reset=0.03,reset-after=0.03,slow=0.05:0.5,"
@@ -45,6 +52,7 @@ class Scenario:
     groups: tuple  # the landscape, as landscapes.seed takes it
     scale_set: dict
     args: Tuple[str, ...]
+    free: Optional[int] = None  # scarcity: free on-demand machines in the scenario's pool (None: unlimited)
     name: str = field(init=False)
 
     def __post_init__(self):
@@ -54,8 +62,27 @@ class Scenario:
     def command(self):
         return ("vmss", "capacity-reservation", self.verb, "-g", self.rg, "-n", self.name) + self.args
 
+    @property
+    def pool(self):
+        """The on-demand pool its members draw on (armsim rule K1)."""
+        zones = self.scale_set.get("zones") or [m.get("zone") for m in self.scale_set.get("members") or []][:1]
+        return "eastus{}:{}".format("/" + zones[0] if zones and zones[0] else "", SIZE)
+
     def describe(self):
-        return "{} {} {} {}".format(self.seed, self.kind, self.verb, " ".join(self.args))
+        scarce = "" if self.free is None else " (on-demand free: {})".format(self.free)
+        return "{} {} {} {}{}".format(self.seed, self.kind, self.verb, " ".join(self.args), scarce)
+
+
+def scarce(sc):
+    """The scenario with on-demand capacity short: 0 free, or fewer than the members; an attach's target
+    reservation holds all the members, fewer, or one."""
+    rng = random.Random("scarce-{}".format(sc.seed))
+    count = len(sc.scale_set.get("members") or []) or sc.scale_set.get("capacity", 0)
+    free = rng.choice([0, 0, rng.randint(1, max(1, count - 1))])
+    zones = tuple(sc.groups[0].get("zones") or ())
+    held = rng.choice([count, count - 1, 1]) if sc.verb == "attach" else 10
+    groups = tuple(crg(g["name"], zones, capacity=held if g["name"] == sc.target else 10) for g in sc.groups)
+    return replace(sc, groups=groups, free=free)
 
 
 def scenario(number, prefix):
@@ -142,14 +169,16 @@ def _name(resource_id):
     return resource_id.rstrip("/").rsplit("/", 1)[-1].lower() if resource_id else None
 
 
-def violations(sc, before, after):
-    """What the invariants say of the state `after`, given the state `before` the first run."""
+def violations(sc, before, after, done=True):
+    """What the invariants say of the state `after`, given the state `before` the first run. A run that ended not
+    done (capacity short) may leave the model and each member on the association it had before."""
     out = []
-    if after.profile and after.model != sc.target:
+    if after.profile and after.model != sc.target and (done or after.model != before.model):
         out.append("the model is on {} instead of {}".format(after.model, sc.target))
-    wrong = {k: g for k, (g, _) in sorted(after.members.items()) if g != sc.target}
+    wrong = {k: g for k, (g, _) in sorted(after.members.items())
+             if g != sc.target and (done or g != before.members.get(k, (None, None))[0])}
     if wrong:
-        out.append("members not on {}: {}".format(sc.target, wrong))
+        out.append("members not on {}{}: {}".format(sc.target, "" if done else " nor back where they were", wrong))
     down = {k: after.members.get(k, (None, "gone"))[1] for k, (_, p) in sorted(before.members.items())
             if p == "running" and after.members.get(k, (None, None))[1] != "running"}
     if down:
@@ -172,6 +201,7 @@ class Report:
         self.title = title
         self.seeds, self.runs, self.faults, self.exits = [], Counter(), Counter(), Counter()
         self.violations = []
+        self.allocation_failures, self.not_done = 0, 0
         self.started = time.time()
 
     def seed_done(self, sc, runs, problems, faults=None):
@@ -191,6 +221,9 @@ class Report:
         if self.faults:
             lines.append("  faults injected: {} ({} in all)".format(dict(sorted(self.faults.items())),
                                                                     sum(self.faults.values())))
+        if self.allocation_failures or self.not_done:
+            lines.append("  allocation failures: {}; seeds left not done (capacity short): {}".format(
+                self.allocation_failures, self.not_done))
         lines.append("  invariant violations: {}".format(len(self.violations)))
         lines += ["    " + v for v in self.violations]
         return "\n".join(lines)
@@ -213,21 +246,27 @@ def _ranges(numbers):
 
 
 def settle(sim, sc, before, report):
-    """Run the command as a user would until it exits 0 (at most MAX_RUNS runs); check the state after that
-    exit 0. Returns (runs, violations)."""
-    for run in range(1, MAX_RUNS + 1):
+    """Run the command as a user would until it exits 0 (at most MAX_RUNS runs; SCARCE_RUNS where capacity is
+    short, after which the state is checked as not done); check the state after that exit 0. Returns (runs,
+    violations)."""
+    runs = MAX_RUNS if sc.free is None else SCARCE_RUNS
+    for run in range(1, runs + 1):
         code, _, err = az(sim, *sc.command, "-o", "none")
         report.exit(code, err)
         if code == 0:
             return run, checked(sim, sc, before)
+    if sc.free is not None:
+        report.not_done += 1
+        return runs, checked(sim, sc, before, done=False)
     return MAX_RUNS, ["no success in {} runs; last error: {}".format(MAX_RUNS, err.strip()[-400:])]
 
 
-def checked(sim, sc, before):
-    """The invariants right after a run that exited 0, with faults off while stock az reads."""
+def checked(sim, sc, before, done=True):
+    """The invariants right after a run that exited 0 (or the last run, not done), with faults off while stock
+    az reads."""
     set_faults(sim, enabled=False)
     try:
-        return violations(sc, before, observe(sim, sc))
+        return violations(sc, before, observe(sim, sc), done)
     finally:
         set_faults(sim, enabled=True)
 
@@ -239,15 +278,28 @@ def set_faults(sim, spec=None, enabled=None):
     return report
 
 
-def chaos_seed(sim, number, report, spec=FAULTS):
-    """One seed under faults: seed the landscape and read it (faults off), run until success, check."""
-    sc = scenario(number, "chaos")
+def chaos_seed(sim, number, report, spec=FAULTS, short=False):
+    """One seed under faults: seed the landscape and read it (faults off), run until success, check. `short`: with
+    on-demand capacity short (the seed's landscape holds its machines already; the pool is set after it)."""
+    sc = scarce(scenario(number, "scarce")) if short else scenario(number, "chaos")
     set_faults(sim, "seed={},{}".format(number, spec), enabled=False)
     seed(sim, sc.rg, sc.groups, [sc.scale_set])
     before = observe(sim, sc)
+    failed = set_capacity(sim, {sc.pool: sc.free})["allocationFailures"] if short else 0
     set_faults(sim, enabled=True)
-    runs, problems = settle(sim, sc, before, report)
+    try:
+        runs, problems = settle(sim, sc, before, report)
+    finally:
+        if short:
+            report.allocation_failures += set_capacity(sim, {sc.pool: None})["allocationFailures"] - failed
     report.seed_done(sc, runs, problems, set_faults(sim, enabled=False)["injected"])
+
+
+def set_capacity(sim, pools):
+    """POST /simulator/capacity: free on-demand machines by pool (None: unlimited)."""
+    status, _, answer = sim.client.call("POST", "/simulator/capacity", {"pools": pools}, auth=False)
+    assert status == 200, answer
+    return answer
 
 
 def kill_seed(sim, number, report):
