@@ -114,6 +114,7 @@ def _what_else(client, resource_group_name, name):
 def _scale_set(vmss, resource_group_name):
     profile = vmss.virtual_machine_profile
     policy = vmss.upgrade_policy
+    rolling = policy.rolling_upgrade_policy if policy else None
     return ScaleSet(
         id=vmss.id,
         name=vmss.name,
@@ -131,7 +132,9 @@ def _scale_set(vmss, resource_group_name):
         fault_domain_count=vmss.platform_fault_domain_count,
         spot=bool(profile and (profile.priority or '').lower() == 'spot'),
         etag=vmss.etag,
-        provisioning_state=vmss.provisioning_state)
+        provisioning_state=vmss.provisioning_state,
+        max_batch_percent=rolling.max_batch_instance_percent if rolling else None,
+        pause_seconds=_seconds(rolling.pause_time_between_batches) if rolling else 0.0)
 
 
 def _flexible_members(client, resource_group_name, vmss_id):
@@ -150,7 +153,8 @@ def _flexible_members(client, resource_group_name, vmss_id):
                         latest_model_applied=None, group_id=_group_id(vm.capacity_reservation),
                         zone=vm.zones[0] if vm.zones else None,
                         size=vm.hardware_profile.vm_size if vm.hardware_profile else None,
-                        ephemeral_os_disk=_ephemeral(vm.storage_profile))
+                        ephemeral_os_disk=_ephemeral(vm.storage_profile),
+                        spot=(vm.priority or '').lower() == 'spot')
                for vm, view in zip(vms, views))
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
@@ -180,7 +184,7 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
                                   power_state=_power_state(vm.instance_view),
                                   latest_model_applied=vm.latest_model_applied, group_id=associations.get(key),
                                   group_known=complete or key in associations or key not in unresolved,
-                                  zone=vm.zones[0] if vm.zones else None))
+                                  zone=vm.zones[0] if vm.zones else None, protected=_protected(vm)))
     return tuple(sorted(instances, key=_instance_order)), lookup_error
 
 
@@ -241,6 +245,55 @@ def _read_error(resource_id, ex):
     return ReadError(resource_id=resource_id, status_code=ex.status_code,
                      code=error.code if error else None,
                      message=error.message if error and error.message else str(ex))
+
+
+def read_members(client, scale_set):
+    """What a step's read-back needs of every member, keyed as steps name them: {key: Instance} with power state
+    and (Uniform) latest model; associations are not resolved here."""
+    if scale_set.orchestration_mode == FLEXIBLE:
+        return {m.name: m for m in _flexible_members(client, scale_set.resource_group, scale_set.id)}
+    # only the instance views: a whole instance takes several times longer to deserialize
+    vms = client.virtual_machine_scale_set_vms.list(scale_set.resource_group, scale_set.name, expand='instanceView',
+                                                    select='instanceView')
+    return {vm.instance_id: Instance(id=vm.id, name=vm.name, instance_id=vm.instance_id,
+                                     power_state=_power_state(vm.instance_view),
+                                     latest_model_applied=vm.latest_model_applied, group_id=None, group_known=False)
+            for vm in vms}
+
+
+def read_power(client, vm_id):
+    """One Flexible member's power state, from its instance view."""
+    parts = _parse(vm_id)
+    return _power_state(client.virtual_machines.instance_view(parts['resource_group'], parts['name']))
+
+
+def read_rolling_upgrade(client, scale_set):
+    """(status code, failed instance count, error message) of the scale set's latest rolling upgrade, or None."""
+    from azure.core.exceptions import ResourceNotFoundError
+    try:
+        latest = client.virtual_machine_scale_set_rolling_upgrades.get_latest(scale_set.resource_group,
+                                                                              scale_set.name)
+    except ResourceNotFoundError:
+        return None
+    code = latest.running_status.code if latest.running_status else None
+    failed = latest.progress.failed_instance_count if latest.progress else None
+    error = latest.error.message if latest.error else None
+    return code, failed, error
+
+
+def _seconds(duration):
+    """An ISO 8601 duration (PT5S, PT1M30S) in seconds; 0 when absent or unreadable."""
+    import re
+    m = re.match(r'^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$', (duration or '').strip(), re.I)
+    if not m:
+        return 0.0
+    d, h, mi, sec = (float(x or 0) for x in m.groups())
+    return d * 86400 + h * 3600 + mi * 60 + sec
+
+
+def _protected(vm):
+    policy = getattr(vm, 'protection_policy', None)
+    return bool(policy and policy.protect_from_scale_set_actions)
 
 
 def _ephemeral(storage_profile):

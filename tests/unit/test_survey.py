@@ -10,7 +10,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError as Sd
 from azure.mgmt.compute.v2024_11_01 import models
 
 from azext_vmsscrg.custom import show_status
-from azext_vmsscrg.inspect import inspect_scale_set
+from azext_vmsscrg.survey import inspect_scale_set
 from azext_vmsscrg.snapshot import FLEXIBLE, UNIFORM
 
 SUB_ID = '00000000-0000-0000-0000-000000000001'
@@ -361,14 +361,15 @@ def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_
     assert snapshot.instances[0].group_known is False
 
 
-def test_status_warns_about_an_overallocated_reservation(caplog):
+def test_status_warns_about_an_overallocated_reservation(caplog, tmp_path):
     vm_ids = [VMSS_ID + '/virtualMachines/{}'.format(i) for i in range(3)]
     client = FakeCompute(scale_set_json(), [uniform_vm_json(i) for i in range(3)],
                          [group_json(associated=vm_ids, allocated={'r1': vm_ids})],
                          [reservation_json('r1', capacity=2, associated=vm_ids)])
 
     with caplog.at_level(logging.WARNING):
-        result = show_status(SimpleNamespace(cli_ctx=None), client, 'MyResourceGroup', 'MyScaleSet')
+        cli_ctx = SimpleNamespace(config=SimpleNamespace(config_dir=str(tmp_path)))
+        result = show_status(SimpleNamespace(cli_ctx=cli_ctx), client, 'MyResourceGroup', 'MyScaleSet')
 
     assert result['state'] == 'attached'
     assert result['reservations'][0]['overallocated'] is True
