@@ -5,8 +5,8 @@ from functools import partial
 
 from knack.log import get_logger
 
-from ._client_factory import cf_compute_for_subscription
-from .survey import SETTLE_TIMEOUT, inspect_scale_set, wait_until_settled
+from ._client_factory import cf_autoscale, cf_compute_for_subscription
+from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
 from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
@@ -68,7 +68,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     record = _usable_record(journal, intent)
     intent = replace(intent, restore=record.running if record else frozenset())
     plan = make_plan(snapshot, intent)
-    for warning in plan.warnings:
+    for warning in plan.warnings + (() if plan.is_noop() else _autoscale_warnings(cmd, snapshot.scale_set)):
         logger.warning('%s', warning)
     if dry_run or plan.is_noop():
         if plan.is_noop() and not dry_run:
@@ -103,6 +103,14 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     verify(after, intent, plan, again)
     journal.clear()
     return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _autoscale_warnings(cmd, scale_set):
+    return tuple("Autoscale setting '{}' targets this scale set: it may add or remove instances while this command "
+                 "runs, and an instance it adds during a deallocation is not planned for. Consider pausing it until "
+                 "the command ends: az monitor autoscale update -g {} -n {} --enabled false".format(
+                     name, scale_set.resource_group, name)
+                 for name in autoscale_settings(cf_autoscale(cmd.cli_ctx), scale_set))
 
 
 def _usable_record(journal, intent):

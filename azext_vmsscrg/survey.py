@@ -54,7 +54,7 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
-    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error)
+    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error, read_group)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
         group, group_error = read_group(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
@@ -159,7 +159,7 @@ def _flexible_members(client, resource_group_name, vmss_id):
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
 
-def _uniform_instances(client, subscription_id, vms, group, group_error):
+def _uniform_instances(client, subscription_id, vms, group, group_error, read_group):
     """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
 
     An instance on the latest model holds the model's group, so it is in that group's list or in none.
@@ -173,7 +173,7 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
     complete = True
     lookup_error = None
     if unresolved:
-        found, searched, lookup_error = _lookup_associations(client, subscription_id)
+        found, searched, lookup_error = _lookup_associations(client, subscription_id, read_group)
         associations.update(found)
         # An instance found nowhere holds no group only if the search saw every group that may hold it.
         complete = lookup_error is None and (not unreadable_group or normalize_id(unreadable_group) in searched)
@@ -188,20 +188,32 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
     return tuple(sorted(instances, key=_instance_order)), lookup_error
 
 
-def _lookup_associations(client, subscription_id):
+def _lookup_associations(client, subscription_id, read_group):
     """Every Uniform instance that a group of the subscription lists, mapped to that group; the groups
-    searched; and the error that stopped the search."""
+    searched; and the error that stopped the search. Groups shared with the subscription from another one
+    (listed by id only) are read one by one through `read_group`."""
     from azure.core.exceptions import HttpResponseError
     try:
         groups = list(client.capacity_reservation_groups.list_by_subscription(
             expand='virtualMachineScaleSetVMs/$ref'))
+        shared = [g.id for g in client.capacity_reservation_groups.list_by_subscription(
+            resource_ids_only='SharedWithSubscription')]
     except HttpResponseError as ex:
         error = _read_error('/subscriptions/{}'.format(subscription_id), ex)
         logger.warning("Could not list the capacity reservation groups of subscription %s to find the groups of "
                        "instances that aren't on the latest model: %s", subscription_id, error.message)
         return {}, set(), error
     found = {normalize_id(vm.id): group.id for group in groups for vm in group.virtual_machines_associated or ()}
-    return found, {normalize_id(group.id) for group in groups}, None
+    searched = {normalize_id(group.id) for group in groups}
+    for group_id in shared:
+        if normalize_id(group_id) in searched:
+            continue
+        group, error = read_group(group_id)
+        if error is not None:
+            return found, searched, error
+        found.update({normalize_id(vm_id): group.id for vm_id in group.associated_ids})
+        searched.add(normalize_id(group_id))
+    return found, searched, None
 
 
 def _read_group(client, group_id):
@@ -245,6 +257,19 @@ def _read_error(resource_id, ex):
     return ReadError(resource_id=resource_id, status_code=ex.status_code,
                      code=error.code if error else None,
                      message=error.message if error and error.message else str(ex))
+
+
+def autoscale_settings(settings, scale_set):
+    """Names of the enabled autoscale settings of the scale set's resource group that target it; [] when they
+    cannot be read (the command does not depend on them)."""
+    from azure.core.exceptions import HttpResponseError
+    try:
+        found = list(settings.list_by_resource_group(scale_set.resource_group))
+    except HttpResponseError as ex:
+        logger.info('Could not read the autoscale settings of resource group %s: %s', scale_set.resource_group, ex)
+        return []
+    return sorted(s.name for s in found if s.enabled is not False and normalize_id(s.target_resource_uri) ==
+                  normalize_id(scale_set.id))
 
 
 def read_members(client, scale_set):

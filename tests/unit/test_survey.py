@@ -103,7 +103,8 @@ def forbidden():
 class FakeCompute:
     """Serves what an ARM subscription would and records every request it is sent."""
 
-    def __init__(self, scale_set=None, vms=(), groups=(), reservations=(), errors=None, on_instance_view=None):
+    def __init__(self, scale_set=None, vms=(), groups=(), reservations=(), errors=None, on_instance_view=None,
+                 shared=()):
         self.requests = []
         self._groups = {g['name'].lower(): g for g in groups}
         self._errors = errors or {}
@@ -121,11 +122,17 @@ class FakeCompute:
         self.capacity_reservation_groups = SimpleNamespace(
             get=self._serve('groups.get', lambda rg, name, expand: models.CapacityReservationGroup.deserialize(
                 self._groups[name.lower()])),
-            list_by_subscription=self._serve('groups.list_by_subscription', lambda expand: [
-                models.CapacityReservationGroup.deserialize(g) for g in groups]))
+            list_by_subscription=self._serve('groups.list_by_subscription', self._list_groups(groups, shared)))
         self.capacity_reservations = SimpleNamespace(
             list_by_capacity_reservation_group=self._serve('reservations.list', lambda rg, group: [
                 models.CapacityReservation.deserialize(r) for r in reservations]))
+
+    @staticmethod
+    def _list_groups(groups, shared):
+        def respond(expand=None, resource_ids_only=None):  # shared groups are listed by id only
+            listed = [{'id': gid} for gid in shared] if resource_ids_only else groups
+            return [models.CapacityReservationGroup.deserialize(g) for g in listed]
+        return respond
 
     def _serve(self, request, respond):
         def call(*args, **kwargs):
@@ -212,7 +219,7 @@ def test_uniform_instance_behind_the_model_is_found_on_its_earlier_group():
 
     snapshot = inspect(client)
 
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert [i.group_id for i in snapshot.instances] == [GROUP_ID, OLD_GROUP_ID]
     assert all(i.group_known for i in snapshot.instances)
 
@@ -252,7 +259,7 @@ def test_unreadable_group_sends_every_instance_it_may_hold_to_the_search(caplog)
         snapshot = inspect(client)
 
     assert snapshot.group is None and snapshot.group_error.status_code == 403
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert snapshot.instances[0].group_id == GROUP_ID
     assert 'Could not read capacity reservation group' in caplog.text
 
@@ -356,7 +363,7 @@ def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_
     snapshot = inspect(client, lambda subscription_id: remote)
 
     assert snapshot.group_error.status_code == 403 and snapshot.lookup_error is None
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert snapshot.instances[0].group_id is None
     assert snapshot.instances[0].group_known is False
 
@@ -374,3 +381,18 @@ def test_status_warns_about_an_overallocated_reservation(caplog, tmp_path):
     assert result['state'] == 'attached'
     assert result['reservations'][0]['overallocated'] is True
     assert 'r1 is overallocated: 3 virtual machines allocated for a capacity of 2' in caplog.text
+
+
+def test_a_stale_instance_on_a_group_shared_from_another_subscription_is_found():
+    vm1 = VMSS_ID + '/virtualMachines/1'
+    remote = dict(group_json(REMOTE_GROUP_ID, associated=[vm1]), name='MyGroup')
+    other = FakeCompute(groups=[remote], reservations=[reservation_json('r1')])
+    client = FakeCompute(scale_set_json(group=None), [uniform_vm_json(0), uniform_vm_json(1, latest=False)],
+                         shared=[REMOTE_GROUP_ID])
+
+    snapshot = inspect(client, lambda subscription_id: other)
+
+    assert [i.group_id for i in snapshot.instances] == [None, REMOTE_GROUP_ID]
+    assert all(i.group_known for i in snapshot.instances) and snapshot.lookup_error is None
+    assert [kw for name, _, kw in client.requests if name == 'groups.list_by_subscription'][1] == {
+        'resource_ids_only': 'SharedWithSubscription'}
