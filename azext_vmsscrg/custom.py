@@ -83,12 +83,12 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
         if plan.is_noop():
             return result(intent, plan, plan_steps=True, status=build_status(snapshot))
     again = finish_command(snapshot.scale_set, intent)
-    started = record.started if record else None
-    record = new_record(intent, plan.restore, started)
+    earlier = record.deallocated if record else frozenset()
+    record = new_record(intent, plan.restore, record.started if record else None)
     executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)))
 
     def on_deallocate(keys):
-        journal.save(replace(record, deallocated=frozenset(keys) | (record.deallocated if started else frozenset())))
+        journal.save(replace(record, deallocated=earlier | frozenset(keys)))
     with _interruptible():
         try:
             done = executor.run(plan.steps, on_deallocate=on_deallocate)
@@ -99,6 +99,9 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
             _compensate(executor, plan)
             raise interrupted(_read_or_none(survey), intent, again) from ex
+        except Exception:
+            _compensate(executor, plan)
+            raise
     after = survey()
     verify(after, intent, plan, again)
     journal.clear()
