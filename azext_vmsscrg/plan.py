@@ -180,9 +180,10 @@ def _refuse_ephemeral(snapshot, to_deallocate):
     ephemeral = snapshot.scale_set.ephemeral_os_disk and any(allocated(i) for i in snapshot.instances)
     ephemeral = ephemeral or any(i.ephemeral_os_disk for i in to_deallocate)
     if ephemeral:
+        members = [i for i in to_deallocate if i.ephemeral_os_disk]
         raise ValidationError(
-            "Scale set '{}' uses an ephemeral OS disk, and Azure cannot deallocate instances with one{} ({})."
-            .format(snapshot.scale_set.name, _members([i for i in to_deallocate if i.ephemeral_os_disk]),
+            "Scale set '{}' uses an ephemeral OS disk{}, and Azure cannot deallocate instances with one ({})."
+            .format(snapshot.scale_set.name, ' (members {})'.format(_members(members)) if members else '',
                     DETACH_DOC),
             recommendation="Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves "
                            "the instances while they keep running.")
