@@ -169,7 +169,14 @@ class Executor:
             current = ops.get(self.rg, self.name)
             return current if same_id(_model_group(current), step.group) else None
 
-        now = _model_group(self._retry(step, put, applied))
+        try:
+            now = _model_group(self._retry(step, put, applied))
+        except StepFailed as ex:
+            added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
+            if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
+                raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
+                                       'a new plan includes them.'.format(ex, ', '.join(added[:10])), TRANSIENT) from ex
+            raise
         if not same_id(now, step.group):
             raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
                 now, step.group))

@@ -141,3 +141,27 @@ def test_held_group_ignores_members_on_no_group():
                         group_id=group)
     assert held_group([member(None), member('/G/a'), member('/g/A')]).lower() == '/g/a'
     assert held_group([member(None)]) is None and held_group([member('/g/a'), member('/g/b')]) is None
+
+
+def test_a_model_change_refused_because_an_instance_was_added_is_worth_a_new_plan():
+    refusal = http_error(409, 'OperationNotAllowed', 'The model cannot change while instances are allocated.')
+
+    def put(*args, **kwargs):
+        raise refusal
+    vm = SimpleNamespace(id='/s/ss/virtualMachines/1', name='ss_1', instance_id='1', latest_model_applied=True,
+                         instance_view=None)
+    client = SimpleNamespace(
+        virtual_machine_scale_sets=SimpleNamespace(
+            get=lambda rg, name: SimpleNamespace(etag='1', serialize=lambda keep_readonly: {}),
+            begin_create_or_update=put),
+        virtual_machine_scale_set_vms=SimpleNamespace(list=lambda *a, **k: [vm]))
+    ex, _ = executor()
+    ex.client = client
+    step = SimpleNamespace(action='setModelGroup', targets=('/s/ss',), group='/g')
+    with pytest.raises(execute.StepFailed, match='ss_1|1 were added') as err:
+        ex._setModelGroup(step)
+    assert err.value.kind == failures.TRANSIENT
+    ex.members = {'1': vm}  # nothing added: the refusal stands
+    with pytest.raises(execute.StepFailed) as err:
+        ex._setModelGroup(step)
+    assert err.value.kind == failures.PERMANENT
