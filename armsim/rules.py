@@ -84,6 +84,13 @@ RULES = [
                       "--pause-scale), visible at rollingUpgrades/latest; Manual nothing until POST manualupgrade "
                       "{instanceIds}. latestModelApplied is false until then, and start does not apply a newer "
                       "model (modify-a-vmss.md)", "models.scalesets.follow_policy"),
+    Rule("A6p", "doc", "An instance whose protectionPolicy.protectFromScaleSetActions is true is not upgraded by "
+                       "the Automatic or Rolling policy (virtual-machine-scale-sets-instance-protection); a PUT or "
+                       "PATCH of a Uniform instance sets its protectionPolicy (nothing else of it is modelled)",
+         "models.scalesets.protected"),
+    Rule("A6f", "decision", "Test knob: POST /simulator/rolling-upgrades {scaleSet, end: Faulted|Cancelled, "
+                            "afterBatches} makes the scale set's next rolling upgrade end so after that many batches; "
+                            "the instances not yet upgraded keep their model", "models.scalesets.arm_rolling_end"),
     Rule("A7", "doc/decision", "A Flexible scale set's profile may change at any time and governs VMs created "
                                "afterwards (doc R17); whether it also changes existing members is not documented",
          "models.scalesets.follow_policy",

@@ -27,7 +27,7 @@ The description (JSON, or YAML when PyYAML is available):
             orchestrationMode: Flexible
             profile: false                    # no VM profile: members are VMs that name the scale set
             members: [{name: flex-vm0, sku: Standard_D2s_v3, zone: "1", capacityReservationGroup: demo-crg,
-                       power: deallocated}]
+                       power: deallocated, priority: Spot}]   # priority: Regular (default) | Spot
         virtualMachines: [{name: vm0, sku: Standard_D2s_v3, capacityReservationGroup: demo-crg}]
     capacity: {"eastus:Standard_D2s_v3": 0, "eastus/1:Standard_D2s_v3": 2}   # on-demand pools, set at the end
 
@@ -195,6 +195,8 @@ def seed_vm(client, base, location, subnet, vm, scale_set=None):
         props["capacityReservation"] = profile["capacityReservation"]
     if scale_set:
         props["virtualMachineScaleSet"] = {"id": scale_set}
+    if vm.get("priority"):
+        props["priority"] = vm["priority"]
     body = {"location": location, "tags": dict(vm.get("tags") or {}), "properties": props}
     if vm.get("zone"):
         body["zones"] = [vm["zone"]]

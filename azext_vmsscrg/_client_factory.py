@@ -16,6 +16,13 @@ def cf_compute_for_subscription(cli_ctx, subscription_id):
                                                    credential=credential, **_client_options()))
 
 
+def cf_autoscale(cli_ctx):
+    """Autoscale settings (Microsoft.Insights), through the monitor SDK that ships with azure-cli."""
+    from azure.cli.core.commands.client_factory import get_mgmt_service_client
+    from azure.cli.core.profiles import ResourceType
+    return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_MONITOR).autoscale_settings
+
+
 class OperationGroups:
     """The compute client, with each operation group made once. The multi-API client makes a new one on every
     access (`client.virtual_machines`), with a serializer and a deserializer over every model of its API

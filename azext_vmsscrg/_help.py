@@ -16,7 +16,9 @@ long-summary: >
     nothing. The state is "attached" when the model names a group and every instance is associated with
     it, "detached" when neither the model nor any instance is associated with a group, and "partial"
     otherwise, in which case nextAction gives the command that finishes the move. The state is "unknown"
-    when a group that may hold instances could not be read.
+    when a group that may hold instances could not be read. When an attach or detach run did not finish
+    (it was killed or failed), unfinishedRun shows what it set out to do and nextAction the command that
+    finishes it.
 
 
     A Flexible scale set without a virtual machine profile has no association in its model: the group
@@ -42,9 +44,10 @@ long-summary: >
     Runs the documented removal procedure: it inspects the scale set, plans the steps, asks once for
     confirmation, runs them with progress, reads every change back, and starts again the instances that
     were running. If it is interrupted, run the same command again: it plans from what Azure reports and
-    finishes the job. The members that were running are recorded before the first disruptive step in
-    vmsscrg/journal under the Azure CLI configuration directory, so they are started again even after a
-    kill. Members that were stopped (powered off but allocated) and had to be deallocated to move are left
+    finishes the job. The run's intent and the members that were running are recorded before each
+    deallocation in vmsscrg/journal under the Azure CLI configuration directory, so they are started again
+    even after a kill. When a step fails for good, or on Ctrl-C, the command first starts again what it
+    deallocated, then says where each member stands and what to do. Members that were stopped (powered off but allocated) and had to be deallocated to move are left
     deallocated.
 
 

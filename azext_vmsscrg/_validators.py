@@ -92,5 +92,20 @@ def _validate_group(cmd, namespace):
             "Invalid --capacity-reservation-group '{}': not a valid group name.".format(value),
             recommendation='Use 1-80 letters, digits, underscores, periods or hyphens, or the full group id.')
     namespace.capacity_reservation_group = resource_id(
-        subscription=get_subscription_id(cmd.cli_ctx), resource_group=namespace.resource_group_name,
+        subscription=get_subscription_id(cmd.cli_ctx), resource_group=_one_resource_group(namespace),
         namespace='Microsoft.Compute', type='capacityReservationGroups', name=value)
+
+
+def _one_resource_group(namespace):
+    """The scale set's resource group; with --ids (a list) the one they all share, else the id is needed."""
+    names = namespace.resource_group_name
+    if not isinstance(names, list):
+        return names
+    distinct = {name.lower(): name for name in names}
+    if len(distinct) != 1:
+        raise ArgumentUsageError(
+            '--capacity-reservation-group names a group, but the scale sets of --ids are in {} resource groups, so '
+            'it is not clear which one holds the group.'.format(len(distinct)),
+            recommendation='Give the full id of the group: /subscriptions/<id>/resourceGroups/<group>/providers/'
+                           'Microsoft.Compute/capacityReservationGroups/<name>.')
+    return next(iter(distinct.values()))

@@ -1,21 +1,26 @@
+import signal
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 
 from knack.log import get_logger
 
-from ._client_factory import cf_compute_for_subscription
-from .inspect import SETTLE_TIMEOUT, inspect_scale_set, wait_until_settled
-from .journal import Journal
+from ._client_factory import cf_autoscale, cf_compute_for_subscription
+from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
+from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
-from .execute import DEFAULT_CONCURRENCY, Executor, StepFailed
-from .outcome import confirm, failure, finish_command, result, verify
+from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
+from .outcome import failure, finish_command, interrupted, result, verify
+from .prompt import changes, confirm, prompting
 from .status import build_status
 
 logger = get_logger(__name__)
 
 
 def show_status(cmd, client, resource_group_name, vm_scale_set_name):
-    result = build_status(_inspect(cmd, client, resource_group_name, vm_scale_set_name))
+    snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
+    record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
+    result = build_status(snapshot, record)
     for reservation in result['reservations']:
         if reservation['overallocated']:
             logger.warning("Capacity reservation %s is overallocated: %s virtual machines allocated for a capacity "
@@ -53,14 +58,17 @@ def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_i
 
 
 def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes):
-    """Inspect, plan, confirm, execute, verify. Re-running after any interruption recomputes the plan."""
-    snapshot = wait_until_settled(
-        lambda: _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id),
-        0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT))
+    """Inspect, plan, confirm, read again, execute, verify. Re-running after any interruption recomputes the plan."""
+    def survey():
+        return _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id)
+
+    timeout = 0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT)
+    snapshot = wait_until_settled(survey, timeout)
     journal = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id)
-    intent = replace(intent, restore=journal.load())
+    record = _usable_record(journal, intent)
+    intent = replace(intent, restore=record.running if record else frozenset())
     plan = make_plan(snapshot, intent)
-    for warning in plan.warnings:
+    for warning in plan.warnings + (() if plan.is_noop() else _autoscale_warnings(cmd, snapshot.scale_set)):
         logger.warning('%s', warning)
     if dry_run or plan.is_noop():
         if plan.is_noop() and not dry_run:
@@ -68,18 +76,101 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             logger.warning('Nothing to do: the scale set is already %s.',
                            'detached' if intent.action == 'detach' else 'attached to this group')
         return result(intent, plan, plan_steps=True, status=build_status(snapshot), dry_run=dry_run)
-    confirm(snapshot, intent, plan, yes)
+    ask = prompting(cmd.cli_ctx, yes)
+    confirm(snapshot, intent, plan, ask)
+    if ask:  # the prompt may have stayed open for minutes: plan again from what Azure reports now
+        snapshot, plan = _fresh(survey, snapshot, intent, plan)
+        if plan.is_noop():
+            return result(intent, plan, plan_steps=True, status=build_status(snapshot))
     again = finish_command(snapshot.scale_set, intent)
-    hook = cmd.cli_ctx.get_progress_controller(det=True)
-    try:
-        done = Executor(client, snapshot, concurrency, progress=hook).run(
-            plan.steps, before_disruption=lambda: journal.save(intent.action, plan.restore))
-    except StepFailed as ex:
-        raise failure(ex, lambda: build_status(_inspect(cmd, client, resource_group_name, vm_scale_set_name)),
-                      again) from ex
-    finally:
-        hook.end()
-    status = build_status(_inspect(cmd, client, resource_group_name, vm_scale_set_name))
-    verify(status, intent, plan, again)
+    earlier = record.deallocated if record else frozenset()
+    record = new_record(intent, plan.restore, record.started if record else None)
+    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)))
+
+    def on_deallocate(keys):
+        journal.save(replace(record, deallocated=earlier | frozenset(keys)))
+    with _interruptible():
+        try:
+            done = executor.run(plan.steps, on_deallocate=on_deallocate)
+        except StepFailed as ex:
+            _compensate(executor, plan)
+            raise failure(ex, _read_or_none(survey), intent, again) from ex
+        except (KeyboardInterrupt, Cancelled) as ex:
+            logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
+            _compensate(executor, plan)
+            raise interrupted(_read_or_none(survey), intent, again) from ex
+        except Exception:
+            _compensate(executor, plan)
+            raise
+    after = survey()
+    verify(after, intent, plan, again)
     journal.clear()
-    return result(intent, plan, steps=done, status=status)
+    return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _autoscale_warnings(cmd, scale_set):
+    return tuple("Autoscale setting '{}' targets this scale set: it may add or remove instances while this command "
+                 "runs, and an instance it adds during a deallocation is not planned for. Consider pausing it until "
+                 "the command ends: az monitor autoscale update -g {} -n {} --enabled false".format(
+                     name, scale_set.resource_group, name)
+                 for name in autoscale_settings(cf_autoscale(cmd.cli_ctx), scale_set))
+
+
+def _usable_record(journal, intent):
+    """The journal's record when it belongs to this command; one for another action or group, or too old, is
+    reported and left alone."""
+    record = journal.load()
+    if record is None:
+        return None
+    why_not = record.applies_to(intent.action, intent.group_id)
+    if why_not:
+        logger.warning('An earlier run of this scale set did not finish (%s); its record is not applied because %s. '
+                       'Members it stopped and that are still deallocated stay so; start them yourself if they '
+                       'should run (record: %s).', record.describe(), why_not, journal.path)
+        return None
+    return record
+
+
+def _fresh(survey, snapshot, intent, plan, rounds=3):
+    """Read again after the prompt; when the plan changed, say what changed and ask again."""
+    for _ in range(rounds):
+        now = survey()
+        again = make_plan(now, intent)
+        text = changes(plan, again)
+        if not text:
+            return now, again
+        confirm(now, intent, again, True, prefix=text)
+        snapshot, plan = now, again
+    return snapshot, plan
+
+
+def _compensate(executor, plan):
+    try:
+        executor.compensate(plan.restore)
+    except KeyboardInterrupt:
+        raise
+    except Exception as ex:  # pylint: disable=broad-except
+        logger.error('Could not start again what this run deallocated: %s', ex)
+
+
+def _read_or_none(survey):
+    try:
+        return survey()
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
+@contextmanager
+def _interruptible():
+    """SIGTERM stops the run as Ctrl-C does: the first one compensates, a second aborts at once."""
+    def stop(*_):
+        raise KeyboardInterrupt()
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

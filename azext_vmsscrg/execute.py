@@ -1,82 +1,155 @@
-"""Run a plan's steps: long-running operations, bounded concurrency, retries, progress, read-back.
+"""Run a plan's steps: long-running operations, bounded concurrency, retries, progress, read-back, compensation.
 
-Each write is checked by reading back what it should have changed. The first step that cannot
-succeed stops the run with an error that says what state the scale set is in and the command that
-finishes the job (the same command again: the plan is recomputed from what Azure reports).
+Each write is checked by reading back what it should have changed (through the survey, the one reader). A
+transient failure is retried (failures.py decides which are); anything else, or an interruption, stops new work
+at once: queued operations are cancelled, those already accepted are waited for, and `compensate` starts again
+the members this run took down that were running.
 """
 import io
 import json
+import math
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import AzureError
 from knack.log import get_logger
 
 from . import plan as p
 from ._lro import polling
 from ._validators import MAX_CONCURRENCY
-from .snapshot import same_id
+from .failures import PERMANENT, TRANSIENT, answer_lost, classify, describe, retry_after
+from .snapshot import CHANGING_POWER, same_id
+from .survey import read_members, read_power, read_rolling_upgrade
 
 logger = get_logger(__name__)
 
 DEFAULT_CONCURRENCY = None  # a step's batch at once, up to MAX_CONCURRENCY
 ATTEMPTS = 4  # for a transient failure of one operation (throttling and 5xx are retried by the SDK first)
-POLL_SECONDS = 2
-UPGRADE_TIMEOUT = 3 * 3600
+FIRST_DELAY = 2.0  # seconds before the second attempt; doubled each time, or Retry-After when longer
+POLL_FIRST, POLL_MAX = 2.0, 30.0  # waiting for an upgrade policy: backoff between reads
+BATCH_SECONDS = 900  # what one batch of an Automatic or Rolling upgrade may take, pauses apart
+SETTLE_SECONDS = 600  # after an interruption, how long to wait for operations Azure already accepted
 
 
 class StepFailed(Exception):
-    def __init__(self, step, message):
+    def __init__(self, step, message, kind=PERMANENT):
         super().__init__(message)
         self.step = step
+        self.kind = kind
+
+
+class Cancelled(Exception):
+    """New work refused: the run is stopping."""
+
+
+class Progress:
+    """Progress on stderr: the one object the executor reports through."""
+
+    def __init__(self, hook=None):
+        self.hook = hook
+
+    def show(self, message, value=0, total=1):
+        if self.hook is not None:
+            self.hook.add(message=message, value=value, total_val=max(total, 1))
+
+    def finish(self):
+        if self.hook is not None:
+            self.hook.end()
+
+    def stop(self):
+        """An interrupted or failed run: clear the line, claim nothing finished."""
+        if self.hook is not None:
+            self.hook.stop()
 
 
 class Executor:
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
-    def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=time.sleep):
+    def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
+                 clock=time.monotonic):
         self.client = client
         self.snapshot = snapshot
         self.scale_set = snapshot.scale_set
         self.rg = self.scale_set.resource_group
         self.name = self.scale_set.name
+        self.flexible = self.scale_set.orchestration_mode == p.FLEXIBLE
         self.members = {p.member_key(i): i for i in snapshot.instances}
         self.concurrency = max(1, concurrency) if concurrency else MAX_CONCURRENCY
-        self.progress = progress
-        self.sleep = sleep
+        self.progress = progress or Progress()
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.compensating = False
+        self.taken_down = set()  # members this run sent a deallocation for
+        self._sleep = sleep
 
-    def run(self, steps, before_disruption=None):
-        """Run `steps` in order; returns one result per step. `before_disruption()` runs once, before the first
-        disruptive step (the journal is written there)."""
+    def run(self, steps, on_deallocate=None):
+        """Run `steps` in order; returns one result per step. `on_deallocate(keys)` runs before each deallocation
+        is sent (the journal records the members there)."""
         results = []
-        for n, step in enumerate(steps, 1):
-            if step.disruptive and before_disruption:
-                before_disruption()
-                before_disruption = None
-            label = 'Step {}/{}: {} {}{}'.format(n, len(steps), step.action, _count(step),
-                                                 ' (batch {})'.format(step.batch) if step.batch else '')
-            logger.warning('%s', label)
-            self._report(label, n - 1, len(steps))
-            started = time.time()
-            try:
-                getattr(self, '_' + step.action)(step)
-            except AzureError as ex:  # a read-back that failed after the SDK's own retries
-                raise StepFailed(step, _message(ex)) from ex
-            results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
-        self._report('Done', len(steps), len(steps))
+        try:
+            for n, step in enumerate(steps, 1):
+                if step.action == p.DEALLOCATE and on_deallocate:
+                    on_deallocate(set(self.taken_down) | set(step.targets))
+                label = 'Step {}/{}: {} {}{}'.format(n, len(steps), step.action, _count(step),
+                                                     ' (batch {})'.format(step.batch) if step.batch else '')
+                logger.warning('%s', label)
+                self.progress.show(label, n - 1, len(steps))
+                started = time.time()
+                try:
+                    getattr(self, '_' + step.action)(step)
+                except AzureError as ex:  # a read-back that failed after the SDK's own retries
+                    raise StepFailed(step, describe(ex), classify(ex)) from ex
+                results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
+        except BaseException:
+            self.stopping.set()
+            self.progress.stop()
+            raise
+        self.progress.finish()
         return results
 
-    def _report(self, message, value, total):
-        if self.progress is not None:
-            self.progress.add(message=message, value=value, total_val=max(total, 1))
+    # --- compensation ------------------------------------------------------------------------------
+    def compensate(self, restore):
+        """Start again every member of `restore` (those running before) that this run took down; wait first for
+        the operations Azure already accepted. Returns {key: power state} of every member, read back."""
+        self.compensating = True
+        self.stopping.clear()
+        states = self._settle()
+        down = tuple(k for k in restore if k in self.taken_down and k in states
+                     and states[k].power_state not in p.RESTARTED)
+        if down:
+            logger.warning('Starting again %d member(s) this run deallocated: %s', len(down), ', '.join(down[:10]))
+            try:
+                self._start(p.Step(p.START, down, 'start again what this run deallocated'))
+            except StepFailed as ex:
+                logger.error('Could not start every member again: %s', ex)
+            states = read_members(self.client, self.scale_set)
+        return {k: m.power_state for k, m in states.items()}
+
+    def _settle(self):
+        """Read the members until none changes power state (an accepted operation still running), bounded."""
+        deadline = self.clock() + SETTLE_SECONDS
+        delay = POLL_FIRST
+        while True:
+            states = read_members(self.client, self.scale_set)
+            changing = [k for k, m in states.items() if m.power_state in CHANGING_POWER]
+            if not changing or self.clock() > deadline:
+                return states
+            self._pause(delay)
+            delay = min(delay * 2, POLL_MAX)
 
     # --- steps -----------------------------------------------------------------------------------
     def _setReservationCapacity(self, step):
         for reservation_id in step.targets:
             rg, group, name = _parse_reservation(reservation_id)
             body = _bytes({'sku': {'capacity': step.capacity}})
-            result = self._retry(step, lambda: self.client.capacity_reservations.begin_update(
-                rg, group, name, body(), polling=polling()).result())
+            ops = self.client.capacity_reservations
+
+            def applied(rg=rg, group=group, name=name):
+                now = ops.get(rg, group, name)
+                return now if now.sku.capacity == step.capacity else None
+            result = self._retry(step, lambda rg=rg, group=group, name=name: ops.begin_update(
+                rg, group, name, body(), polling=polling()).result(), applied)
             if result.sku.capacity != step.capacity:
                 raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
                     name, result.sku.capacity, step.capacity))
@@ -92,11 +165,18 @@ class Executor:
             return ops.begin_create_or_update(self.rg, self.name, _bytes(body)(), if_match=current.etag,
                                               polling=polling()).result()
 
-        result = self._retry(step, put)
-        profile = result.virtual_machine_profile
-        now = profile.capacity_reservation.capacity_reservation_group.id if (
-            profile and profile.capacity_reservation and profile.capacity_reservation.capacity_reservation_group) \
-            else None
+        def applied():
+            current = ops.get(self.rg, self.name)
+            return current if same_id(_model_group(current), step.group) else None
+
+        try:
+            now = _model_group(self._retry(step, put, applied))
+        except StepFailed as ex:
+            added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
+            if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
+                raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
+                                       'a new plan includes them.'.format(ex, ', '.join(added[:10])), TRANSIENT) from ex
+            raise
         if not same_id(now, step.group):
             raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
                 now, step.group))
@@ -106,13 +186,15 @@ class Executor:
             vm = self.members[key]
             rg = _parse(vm.id)['resource_group']
             body = _bytes({'properties': {'capacityReservation': {'capacityReservationGroup': {'id': step.group}}}})
+
+            def applied():
+                current = self.client.virtual_machines.get(rg, vm.name)
+                return current if same_id(_vm_group(current), step.group) else None
             result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
-                rg, vm.name, body(), polling=polling()).result())
-            now = result.capacity_reservation.capacity_reservation_group.id if (
-                result.capacity_reservation and result.capacity_reservation.capacity_reservation_group) else None
-            if not same_id(now, step.group):
+                rg, vm.name, body(), polling=polling()).result(), applied)
+            if not same_id(_vm_group(result), step.group):
                 raise StepFailed(step, 'VM {} reports group {} after it was set to {}.'.format(
-                    vm.name, now, step.group))
+                    vm.name, _vm_group(result), step.group))
         self._each(step, one)
 
     def _deallocate(self, step):
@@ -122,134 +204,173 @@ class Executor:
         self._power(step, 'begin_start', lambda power: power == 'running')
 
     def _power(self, step, operation, done):
-        if self.scale_set.orchestration_mode == p.FLEXIBLE:
+        down = operation == 'begin_deallocate'
+        if self.flexible:
             wrong = []
 
             def one(key):
                 vm = self.members[key]
                 rg = _parse(vm.id)['resource_group']
+                if down:
+                    self.taken_down.add(key)
+
+                def applied():
+                    return True if done(read_power(self.client, vm.id)) else None
                 self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(
-                    rg, vm.name, polling=polling(action=True)).result())
-                # read back this member alone, as soon as it is done: a list of every member after each batch
-                # would read the whole scale set again for the few members the batch changed
-                if not done(_power_state(self.client.virtual_machines.instance_view(rg, vm.name))):
+                    rg, vm.name, polling=polling(action=True)).result(), applied)
+                # read back this member alone, as soon as it is done
+                if not done(read_power(self.client, vm.id)):
                     wrong.append(key)
             self._each(step, one)
         else:
             ids = {'instanceIds': list(step.targets)}
+            if down:
+                self.taken_down.update(step.targets)
+
+            def applied():
+                return True if not self._not_yet(step, done) else None
             self._retry(step, lambda: getattr(self.client.virtual_machine_scale_sets, operation)(
-                self.rg, self.name, vm_instance_i_ds=_bytes(ids)(), polling=polling(action=True)).result())
-            wrong = [key for key, power in self._power_states().items() if key in step.targets and not done(power)]
+                self.rg, self.name, vm_instance_i_ds=_bytes(ids)(), polling=polling(action=True)).result(), applied)
+            wrong = self._not_yet(step, done)
         if wrong:
             raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
                 len(wrong), ', '.join(sorted(wrong)[:10])))
 
+    def _not_yet(self, step, done):
+        states = read_members(self.client, self.scale_set)
+        return [k for k in step.targets if k in states and not done(states[k].power_state)]
+
     def _upgradeInstances(self, step):
         body = {'instanceIds': list(step.targets)}
+
+        def applied():
+            return True if not self._stale(step.targets) else None
         self._retry(step, lambda: self.client.virtual_machine_scale_sets.begin_update_instances(
-            self.rg, self.name, _bytes(body)(), polling=polling(action=True)).result())
-        stale = [key for key, latest in self._latest_model().items() if key in step.targets and latest is False]
+            self.rg, self.name, _bytes(body)(), polling=polling(action=True)).result(), applied)
+        stale = self._stale(step.targets)
         if stale:
             raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
                 len(stale), ', '.join(stale[:10])))
 
     def _waitForUpgrade(self, step):
-        """Automatic and Rolling policies: Azure upgrades the instances; follow it until every one is done."""
-        deadline = time.time() + UPGRADE_TIMEOUT
+        """Automatic and Rolling policies: Azure upgrades the instances. Rolling: follow the rolling upgrade's
+        status (not the instances) and stop at once when it ends Faulted or Cancelled. Bounded by what the
+        policy implies: its number of batches, each with its pause."""
+        bound = self._upgrade_bound()
+        deadline = self.clock() + bound
         rolling = self.scale_set.upgrade_mode == 'Rolling'
-        last = None
+        delay = POLL_FIRST
         while True:
-            if rolling:
-                status = self._rolling_status()
-                if status and status != last:
-                    logger.warning('Rolling upgrade: %s', status)
-                    last = status
-            stale = [k for k, latest in self._latest_model().items() if latest is False]
-            if not stale:
-                return
-            if time.time() > deadline:
-                raise StepFailed(step, '{} instance(s) still not on the latest model after {} seconds.'.format(
-                    len(stale), UPGRADE_TIMEOUT))
-            self._report('Waiting for {} instance(s) to take the new model'.format(len(stale)), 0, 1)
-            self.sleep(POLL_SECONDS)
+            self._check_stopping()
+            status = read_rolling_upgrade(self.client, self.scale_set) if rolling else None
+            code = status[0] if status else None
+            if code != 'RollingForward':
+                stale = self._stale(step.targets)
+                if not stale:
+                    return
+                if code in ('Faulted', 'Cancelled'):
+                    raise StepFailed(step, 'The rolling upgrade ended {}{}; {} instance(s) are not on the new model: '
+                                           '{}.'.format(code, ': ' + status[2] if status[2] else '', len(stale),
+                                                        ', '.join(stale[:10])))
+                self.progress.show('Waiting for {} instance(s) to take the new model'.format(len(stale)))
+            else:
+                self.progress.show('Rolling upgrade in progress')
+            if self.clock() > deadline:
+                raise StepFailed(step, 'The {} upgrade policy has not brought every instance to the new model within '
+                                       '{:.0f} seconds, what its batches and pauses allow.'.format(
+                                           self.scale_set.upgrade_mode, bound), TRANSIENT)
+            self._pause(delay)
+            delay = min(delay * 2, POLL_MAX)
 
-    # --- reads -----------------------------------------------------------------------------------
-    def _instances(self):
-        if self.scale_set.orchestration_mode == p.FLEXIBLE:
-            return list(self.client.virtual_machines.list(
-                self.rg, filter="'virtualMachineScaleSet/id' eq '{}'".format(self.scale_set.id),
-                expand='instanceView'))
-        # only what a read-back needs (instance id, instance view, latestModelApplied): a whole instance takes
-        # several times longer to deserialize, and each step reads every instance back
-        return list(self.client.virtual_machine_scale_set_vms.list(self.rg, self.name, expand='instanceView',
-                                                                   select='instanceView'))
+    def _upgrade_bound(self):
+        if self.scale_set.upgrade_mode != 'Rolling':
+            return BATCH_SECONDS
+        batches = math.ceil(100.0 / max(1, self.scale_set.max_batch_percent or 20))
+        return batches * BATCH_SECONDS + (batches - 1) * self.scale_set.pause_seconds
 
-    def _power_states(self):
-        out = {}
-        for vm in self._instances():
-            key = vm.instance_id if self.scale_set.orchestration_mode != p.FLEXIBLE else vm.name
-            view = vm.instance_view
-            if view is None and self.scale_set.orchestration_mode == p.FLEXIBLE:
-                view = self.client.virtual_machines.instance_view(_parse(vm.id)['resource_group'], vm.name)
-            out[key] = _power_state(view)
-        return out
-
-    def _latest_model(self):
-        return {vm.instance_id: vm.latest_model_applied for vm in self._instances()}
-
-    def _rolling_status(self):
-        from azure.core.exceptions import ResourceNotFoundError
-        try:
-            latest = self.client.virtual_machine_scale_set_rolling_upgrades.get_latest(self.rg, self.name)
-        except ResourceNotFoundError:
-            return None
-        progress = latest.progress
-        return '{}: {} done, {} in progress, {} pending, {} failed'.format(
-            latest.running_status.code if latest.running_status else 'unknown',
-            progress.successful_instance_count, progress.in_progress_instance_count,
-            progress.pending_instance_count, progress.failed_instance_count) if progress else None
+    def _stale(self, keys):
+        states = read_members(self.client, self.scale_set)
+        return [k for k in keys if k in states and states[k].latest_model_applied is False]
 
     # --- mechanics -------------------------------------------------------------------------------
     def _each(self, step, fn):
-        """Run `fn(key)` for every target with bounded concurrency; the first failure stops the step."""
+        """Run `fn(key)` for every target with bounded concurrency. The first failure (or an interruption)
+        cancels what is queued; what is running finishes; then the first permanent failure is raised."""
         done = [0]
+        lock = threading.Lock()
 
         def counted(key):
-            fn(key)
-            done[0] += 1
-            self._report('{} {}/{}'.format(step.action, done[0], len(step.targets)), done[0], len(step.targets))
+            self._check_stopping()
+            try:
+                fn(key)
+            except Exception:
+                self.stopping.set()  # before this worker takes the next queued member
+                raise
+            with lock:
+                done[0] += 1
+                self.progress.show('{} {}/{}'.format(step.action, done[0], len(step.targets)), done[0],
+                                   len(step.targets))
 
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(step.targets))) as pool:
-            for future in [pool.submit(counted, key) for key in step.targets]:
-                future.result()
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(step.targets)))
+        futures = []
+        try:
+            futures = [pool.submit(counted, key) for key in step.targets]
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:
+            self.stopping.set()
+            raise
+        finally:
+            if any(f.done() and not f.cancelled() and f.exception() for f in futures):
+                self.stopping.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+        errors = [f.exception() for f in futures if f.done() and not f.cancelled() and f.exception()]
+        failures = [e for e in errors if not isinstance(e, Cancelled)]
+        if failures:
+            for other in failures[1:]:
+                logger.warning('Also failed: %s', other)
+            first = next((e for e in failures if getattr(e, 'kind', None) != TRANSIENT), failures[0])
+            raise first
 
-    def _retry(self, step, fn):
-        """Run one operation, again after a transient failure: an operation that ended Failed, 409 (another
-        operation in progress), 412 (the resource changed since it was read), 429, 5xx, a dropped connection."""
-        delay = 2.0
+    def _check_stopping(self):
+        if self.stopping.is_set() and not self.compensating:
+            raise Cancelled()
+
+    def _pause(self, seconds):
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self.compensating:
+            time.sleep(seconds)
+        else:
+            self.stopping.wait(seconds)
+
+    def _retry(self, step, fn, applied=None):
+        """Run one operation, again after a transient failure (failures.py), after the longer of a doubling
+        delay and Azure's Retry-After. When the answer was lost, `applied()` reads the resource first and
+        returns what the operation would have (not None) when it took effect: it is not sent again."""
+        delay = FIRST_DELAY
         for attempt in range(1, ATTEMPTS + 1):
+            self._check_stopping()
             try:
                 return fn()
             except AzureError as ex:
-                if not _transient(ex):
-                    raise StepFailed(step, _message(ex)) from ex
+                kind = classify(ex)
+                if kind != TRANSIENT:
+                    raise StepFailed(step, describe(ex), kind) from ex
                 if attempt == ATTEMPTS:
-                    raise StepFailed(step, '{} (after {} attempts)'.format(_message(ex), ATTEMPTS)) from ex
-                logger.warning('%s failed (%s); retrying in %.0f s', step.action, _message(ex), delay)
-            self.sleep(delay)
+                    raise StepFailed(step, '{} (after {} attempts)'.format(describe(ex), ATTEMPTS), kind) from ex
+                wait_for = max(delay, retry_after(ex) or 0.0)
+                logger.warning('%s failed (%s); retrying in %.0f s', step.action, describe(ex), wait_for)
+                self._pause(wait_for)
+                if answer_lost(ex) and applied is not None:
+                    self._check_stopping()
+                    try:
+                        result = applied()
+                    except AzureError:
+                        result = None
+                    if result is not None:
+                        return result
             delay *= 2
         return None
-
-
-def _transient(ex):
-    """Worth another attempt. An HttpResponseError with a 2xx status is a long-running operation that ended
-    Failed (its status was read with 200); a request that Azure refused for what it asks is not retried."""
-    if isinstance(ex, (ServiceRequestError, ServiceResponseError)):
-        return True
-    if not isinstance(ex, HttpResponseError):
-        return False
-    status = ex.status_code
-    return status is None or status < 400 or status in (409, 412, 429) or status >= 500
 
 
 def _bytes(body):
@@ -258,9 +379,16 @@ def _bytes(body):
     return lambda: io.BytesIO(data)
 
 
-def _power_state(view):
-    codes = [s.code for s in (view.statuses or ()) if (s.code or '').startswith('PowerState/')] if view else []
-    return codes[0].split('/', 1)[1] if codes else None
+def _model_group(vmss):
+    profile = vmss.virtual_machine_profile
+    return profile.capacity_reservation.capacity_reservation_group.id if (
+        profile and profile.capacity_reservation and profile.capacity_reservation.capacity_reservation_group) \
+        else None
+
+
+def _vm_group(vm):
+    return vm.capacity_reservation.capacity_reservation_group.id if (
+        vm.capacity_reservation and vm.capacity_reservation.capacity_reservation_group) else None
 
 
 def _count(step):
@@ -268,13 +396,6 @@ def _count(step):
     if step.action == p.SET_MODEL_GROUP:
         return 'to {}'.format(step.group or 'none')
     return '{} target{}'.format(n, '' if n == 1 else 's')
-
-
-def _message(ex):
-    error = getattr(ex, 'error', None)
-    if error is not None and getattr(error, 'message', None):
-        return '{}: {}'.format(error.code, error.message)
-    return str(ex).splitlines()[0] if str(ex) else type(ex).__name__
 
 
 def _parse(resource_id):

@@ -1,16 +1,52 @@
-"""The durable record of which members were running before a run disrupted them.
+"""The durable record of a run's intent: what it set out to do, and which members it took down.
 
-It is written before the first disruptive step and removed when a run ends well, so that a run
-killed at any moment can be re-run and still start again every member that was running before the
-first run. It lives in the Azure CLI configuration directory ($AZURE_CONFIG_DIR, ~/.azure by
-default; in Cloud Shell that is kept across sessions), as
+It is written before the first deallocation (and again before each one) and removed when a run ends well, so
+that a run killed at any moment can be finished: `status` shows it, and the same command again starts again
+every member that was running before the first run. It lives in the Azure CLI configuration directory
+($AZURE_CONFIG_DIR, ~/.azure by default; in Cloud Shell that is kept across sessions), as
 vmsscrg/journal/<subscription>/<resource group>/<scale set>.json (all lower case).
+
+A record for another action or group than the command's, or older than MAX_AGE, is reported and not applied:
+someone may have deallocated those machines on purpose since.
 """
 import datetime
 import json
 import os
+from dataclasses import dataclass, field
+from typing import FrozenSet, Optional
 
-from .snapshot import normalize_id
+from .snapshot import normalize_id, same_id
+
+MAX_AGE = datetime.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Record:
+    action: str
+    group_id: Optional[str]  # attach: the target group
+    started: datetime.datetime
+    running: FrozenSet[str] = field(default_factory=frozenset)  # members running before the run, to start again
+    deallocated: FrozenSet[str] = field(default_factory=frozenset)  # members the run sent a deallocation for
+
+    def age(self, now=None):
+        return (now or _now()) - self.started
+
+    def applies_to(self, action, group_id, now=None):
+        """None when this record belongs to a command (action, group) and is fresh; else why it does not."""
+        if self.action != action or (action == 'attach' and not same_id(self.group_id, group_id)):
+            return 'it is for {}'.format(self.describe())
+        if self.age(now) > MAX_AGE:
+            return 'it is {} days old'.format(self.age(now).days)
+        return None
+
+    def describe(self):
+        return '{}{} started {}'.format(self.action, ' to ' + self.group_id if self.group_id else '',
+                                        self.started.isoformat(timespec='seconds'))
+
+    def to_dict(self):
+        return {'action': self.action, 'capacityReservationGroup': self.group_id,
+                'started': self.started.isoformat(), 'running': sorted(self.running),
+                'deallocated': sorted(self.deallocated)}
 
 
 class Journal:
@@ -20,20 +56,23 @@ class Journal:
         self.scale_set_id = scale_set_id
 
     def load(self):
-        """The members recorded as running, or an empty set when there is no record."""
+        """The record, or None when there is none (or it cannot be read)."""
         try:
             with open(self.path, encoding='utf-8') as f:
-                return frozenset(json.load(f).get('running', ()))
-        except (OSError, ValueError):
-            return frozenset()
+                data = json.load(f)
+            return Record(action=data['action'], group_id=data.get('capacityReservationGroup'),
+                          started=datetime.datetime.fromisoformat(data.get('started') or data['saved']),
+                          running=frozenset(data.get('running', ())),
+                          deallocated=frozenset(data.get('deallocated', ())))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
-    def save(self, action, running):
+    def save(self, record):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        record = {'scaleSet': self.scale_set_id, 'action': action, 'running': sorted(running),
-                  'saved': datetime.datetime.now(datetime.timezone.utc).isoformat()}
+        data = dict(record.to_dict(), scaleSet=self.scale_set_id, saved=_now().isoformat())
         tmp = self.path + '.tmp'
         with open(tmp, 'w', encoding='utf-8') as f:
-            json.dump(record, f, indent=1)
+            json.dump(data, f, indent=1)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
@@ -43,3 +82,11 @@ class Journal:
             os.remove(self.path)
         except FileNotFoundError:
             pass
+
+
+def new_record(intent, running, started=None):
+    return Record(intent.action, intent.group_id, started or _now(), frozenset(running))
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)

@@ -1,42 +1,11 @@
-"""What attach and detach say: the confirmation, the result object, and the errors that tell how to finish."""
-from azure.cli.core.azclierror import AzureResponseError, ManualInterrupt, NoTTYError
+"""What attach and detach return, and the errors that say where each member stands and how to finish."""
+from azure.cli.core.azclierror import AzureResponseError, ManualInterrupt, ValidationError
 
 from . import plan as p
-from .snapshot import resource_name
+from .failures import CAPACITY, TRANSIENT
+from .snapshot import ATTACHED, DETACHED, association_state, resource_name, same_id
 
-
-def confirm(snapshot, intent, plan, yes):
-    """One prompt summarising the disruption; --yes skips it; without a terminal, --yes is required."""
-    if yes:
-        return
-    from knack.prompting import NoTTYException, prompt_y_n
-    message = summary(snapshot, intent, plan) + '\nDo you want to continue?'
-    try:
-        if not prompt_y_n(message, default='n'):
-            raise ManualInterrupt('Operation cancelled: nothing was changed.')
-    except NoTTYException as ex:
-        raise NoTTYError('This command changes the scale set and needs confirmation, but there is no terminal to '
-                         'ask on.', recommendation='Add --yes to run it without asking, or --dry-run to see the '
-                                                   'plan.') from ex
-
-
-def summary(snapshot, intent, plan):
-    scale_set = snapshot.scale_set
-    target = 'to group ' + resource_name(intent.group_id) if intent.action == 'attach' else \
-        'from its capacity reservation group'
-    lines = ['This will {} scale set {} ({}, {} upgrade policy) {}:'.format(
-        intent.action, scale_set.name, scale_set.orchestration_mode, scale_set.upgrade_mode, target)]
-    disruption = plan.disruption()
-    if disruption['instancesDeallocated']:
-        lines.append('  - deallocate {} instance(s): each is unavailable from its deallocation until it is started '
-                     'again{}'.format(disruption['instancesDeallocated'],
-                                      '' if plan.restore else ' (they are left deallocated)'))
-    for reservation in disruption['reservationsSetToZero']:
-        lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
-            resource_name(reservation)))
-    lines.append('  - {} step(s) in all: {}'.format(len(plan.steps), ', '.join(
-        sorted({step.action for step in plan.steps}))))
-    return '\n'.join(lines)
+MEMBERS_LISTED = 20
 
 
 def finish_command(scale_set, intent):
@@ -64,14 +33,15 @@ def result(intent, plan, status, steps=None, plan_steps=False, dry_run=False):
     return out
 
 
-def verify(status, intent, plan, again):
+def verify(snapshot, intent, plan, again):
     """The end state read back: the intended association everywhere, and every member to restore running."""
-    expected = 'detached' if intent.action == 'detach' else 'attached'
+    expected = DETACHED if intent.action == 'detach' else ATTACHED
+    state = association_state(snapshot, intent.group_id)
     problems = []
-    if status['state'] != expected:
-        problems.append('its state is {} instead of {}'.format(status['state'], expected))
-    power = {_key(i): i['powerState'] for i in status['instances']}
-    down = [k for k in plan.restore if power.get(k) not in ('running', 'starting')]
+    if state != expected:
+        problems.append('its state is {} instead of {}'.format(state, expected))
+    power = {p.member_key(i): i.power_state for i in snapshot.instances}
+    down = [k for k in plan.restore if k in power and power[k] not in p.RESTARTED]
     if down:
         problems.append('{} member(s) that were running are not: {}'.format(len(down), ', '.join(down[:10])))
     if problems:
@@ -79,23 +49,41 @@ def verify(status, intent, plan, again):
             '; '.join(problems)), recommendation='Run the same command again to finish: ' + again)
 
 
-def failure(error, read_status, again):
-    """The error for a step that could not succeed: what failed, where the scale set stands, how to finish."""
-    try:
-        status = read_status()
-        where = 'The scale set is now {}: {} of {} instance(s) on a group, {} out of sync with the model.'.format(
-            status['state'], status['summary']['associated'], status['summary']['instances'],
-            status['summary']['outOfSync'])
-        down = [i['name'] for i in status['instances'] if i['powerState'] not in ('running', 'starting')]
-        if down:
-            where += ' Not running: {}.'.format(', '.join(down[:10]) + (' ...' if len(down) > 10 else ''))
-    except Exception:  # pylint: disable=broad-except
-        where = 'Its state could not be read; see az vmss capacity-reservation status.'
-    return AzureResponseError('Step {} ({}{}) failed: {} {}'.format(
-        error.step.action, len(error.step.targets), ' target(s)', error, where),
-        recommendation='Run the same command again to finish the job (it resumes from what Azure reports, and '
-                       'starts again what was running): ' + again)
+def where(snapshot, intent):
+    """Each member's power state and group, in one line per member (the first MEMBERS_LISTED)."""
+    if snapshot is None:
+        return 'Its state could not be read; see az vmss capacity-reservation status.'
+    lines = []
+    for i in snapshot.instances[:MEMBERS_LISTED]:
+        on = resource_name(i.group_id) if i.group_id else 'no group'
+        moved = same_id(i.group_id, intent.group_id) if intent.action == 'attach' else not i.group_id
+        lines.append('  {}: {}, on {}{}'.format(i.name, i.power_state or 'unknown power state', on,
+                                                '' if moved else ' (not moved yet)'))
+    more = len(snapshot.instances) - MEMBERS_LISTED
+    if more > 0:
+        lines.append('  ... and {} more (az vmss capacity-reservation status lists them all)'.format(more))
+    model = ''
+    if snapshot.scale_set.has_vm_profile:
+        model = " The scale set's model is on {}.".format(
+            resource_name(snapshot.scale_set.model_group_id) or 'no group')
+    return 'Each member now:{}\n{}'.format(model, '\n'.join(lines))
 
 
-def _key(instance):
-    return instance['instanceId'] if instance.get('instanceId') is not None else instance['name']
+def failure(error, snapshot, intent, again):
+    """A step that could not succeed, after compensation: what failed, where each member is, what to do."""
+    message = 'Step {} ({} target(s)) failed: {}\n{}'.format(error.step.action, len(error.step.targets), error,
+                                                             where(snapshot, intent))
+    if error.kind == TRANSIENT:
+        return AzureResponseError(message, recommendation='Azure may succeed later: run the same command again to '
+                                                          'finish the job: ' + again)
+    if error.kind == CAPACITY:
+        return AzureResponseError(message, recommendation='Azure has no capacity for these machines now. Run the '
+                                                          'same command again later to finish: ' + again)
+    return ValidationError(message, recommendation='Azure refused this request, and would again: fix what the '
+                                                   'error names first, then finish with: ' + again)
+
+
+def interrupted(snapshot, intent, again):
+    return ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were waited for, '
+                           'and the members this run deallocated that were running were started again.\n' +
+                           where(snapshot, intent), recommendation='To finish the job, run: ' + again)

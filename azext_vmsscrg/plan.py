@@ -2,7 +2,7 @@
 
 No requests and no SDK here: the same input always gives the same plan, and every check that can
 refuse the command happens here, before anything is written. Each step carries the reason it is
-needed: the documented procedure step or the Azure rule it satisfies (see ../shared/reference).
+needed: the documented procedure step or the Azure rule it satisfies, citing the public documentation.
 """
 import math
 from dataclasses import dataclass, field
@@ -29,8 +29,18 @@ DEFAULT_MAX_UNAVAILABLE = 20  # percent, like the rolling upgrade policy's maxBa
 NOT_ALLOCATED = ('deallocated', 'deallocating')
 RESTARTED = ('running', 'starting')
 
-DETACH_DOC = 'remove-vmss-from-capacity-reservation-group.md'
-FLEX_DOC = 'associate-flexible-vmss-to-capacity-reservation-group.md'
+LEARN = 'https://learn.microsoft.com/azure/virtual-machines/'
+DETACH_DOC = '"Remove a virtual machine scale set from a capacity reservation group" ({}' \
+             'capacity-reservation-remove-virtual-machine-scale-set)'.format(LEARN)
+ATTACH_DOC = '"Associate a virtual machine scale set to a capacity reservation group" ({}' \
+             'capacity-reservation-associate-virtual-machine-scale-set)'.format(LEARN)
+FLEX_DOC = '"Associate a virtual machine scale set with Flexible orchestration to a capacity reservation group" ({}' \
+           'capacity-reservation-associate-virtual-machine-scale-set-flex)'.format(LEARN)
+OVERVIEW_DOC = '"Capacity reservation overview" ({}capacity-reservation-overview)'.format(LEARN)
+UPGRADE_DOC = '"Upgrade policies for Virtual Machine Scale Sets" (https://learn.microsoft.com/azure/' \
+              'virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-policy)'
+PROTECTION_DOC = '"Instance protection for Azure Virtual Machine Scale Set instances" (https://learn.microsoft.com/' \
+                 'azure/virtual-machine-scale-sets/virtual-machine-scale-sets-instance-protection)'
 
 
 @dataclass(frozen=True)
@@ -80,9 +90,18 @@ class Plan:
     def disruptive(self):
         return any(step.disruptive for step in self.steps)
 
+    def deallocated(self):
+        """The members this plan deallocates."""
+        return sorted({t for s in self.steps if s.action == DEALLOCATE for t in s.targets})
+
+    def largest_batch(self):
+        """The most members one step takes down at once."""
+        return max((len(s.targets) for s in self.steps if s.action == DEALLOCATE), default=0)
+
     def disruption(self):
-        deallocated = sorted({t for s in self.steps if s.action == DEALLOCATE for t in s.targets})
-        return {'instancesDeallocated': len(deallocated), 'instancesStartedAgain': len(self.restore),
+        deallocated = self.deallocated()
+        started = {t for s in self.steps if s.action == START for t in s.targets}
+        return {'instancesDeallocated': len(deallocated), 'instancesStartedAgain': len(started),
                 'reservationsSetToZero': list(self.zeroed)}
 
 
@@ -143,8 +162,8 @@ def _detach(snapshot, intent):
     if scale_set.orchestration_mode == FLEXIBLE:
         return _flexible(snapshot, intent, None, on_group)
     return _uniform_deallocated(snapshot, intent, None, on_group,
-                                reason='{} option 1, step 1: the model\'s group can change only while no instance '
-                                       'is allocated (rule A5)'.format(DETACH_DOC))
+                                reason='{}, option 1, step 1: the model\'s group can change only while no '
+                                       'instance is allocated'.format(DETACH_DOC))
 
 
 def _restart_only(snapshot, intent):
@@ -161,9 +180,11 @@ def _refuse_ephemeral(snapshot, to_deallocate):
     ephemeral = snapshot.scale_set.ephemeral_os_disk and any(allocated(i) for i in snapshot.instances)
     ephemeral = ephemeral or any(i.ephemeral_os_disk for i in to_deallocate)
     if ephemeral:
+        members = [i for i in to_deallocate if i.ephemeral_os_disk]
         raise ValidationError(
-            "Scale set '{}' uses an ephemeral OS disk, and Azure cannot deallocate instances with one "
-            "(rule A9).".format(snapshot.scale_set.name),
+            "Scale set '{}' uses an ephemeral OS disk{}, and Azure cannot deallocate instances with one ({})."
+            .format(snapshot.scale_set.name, ' (members {})'.format(_members(members)) if members else '',
+                    DETACH_DOC),
             recommendation="Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves "
                            "the instances while they keep running.")
 
@@ -188,17 +209,17 @@ def _detach_zero(snapshot, intent, on_group):
             "virtual machine(s): {}.".format(resource_name(group.id), len(others),
                                              ', '.join(_short(o) for o in others[:10])),
             recommendation='Use --strategy deallocate, or add --force if those machines may lose their reservation.')
-    steps = [Step(SET_CAPACITY, (r,), '{} option 2, step 1: an allocated instance may leave its reservation only '
-                                      'at capacity 0 (rule A4)'.format(DETACH_DOC), capacity=0) for r in zeroed]
+    steps = [Step(SET_CAPACITY, (r,), '{}, option 2, step 1: an allocated instance may leave its reservation '
+                                      'only at capacity 0'.format(DETACH_DOC), capacity=0) for r in zeroed]
     if scale_set.orchestration_mode == FLEXIBLE:
         if scale_set.has_vm_profile and scale_set.model_group_id:
-            steps.append(_model_step(snapshot, None, '{} option 2, step 2'.format(DETACH_DOC)))
+            steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
         if on_group:
             steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in on_group),
-                              '{}: each Flexible member changes through its own VM (rule A7)'.format(FLEX_DOC)))
+                              'each Flexible member changes through its own VM: {}'.format(FLEX_DOC)))
         return Plan(tuple(steps), zeroed=zeroed)
     if scale_set.model_group_id:
-        steps.append(_model_step(snapshot, None, '{} option 2, step 2'.format(DETACH_DOC)))
+        steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
     steps += _upgrade_steps(snapshot, intent, on_group, None, model_changes=bool(scale_set.model_group_id))
     return Plan(tuple(steps), zeroed=zeroed)
 
@@ -225,6 +246,7 @@ def _attach(snapshot, intent):
         raise UnclassifiedUserFault("Cannot read capacity reservation group '{}': {}".format(
             intent.group_id, error.message))
     _validate_attach(snapshot, target)
+    _validate_members(snapshot)
     wanted = target.id
     off_target = [i for i in snapshot.instances if not same_id(i.group_id, wanted)]
     model_off = scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted)
@@ -233,15 +255,21 @@ def _attach(snapshot, intent):
     warnings = _capacity_warnings(snapshot, target)
     if scale_set.orchestration_mode == FLEXIBLE:
         plan = _flexible(snapshot, intent, wanted, off_target)
-    elif scale_set.zones and not scale_set.model_group_id and not any(i.group_id for i in snapshot.instances):
-        # a zonal scale set is attached in place (rule A5, doc R13)
-        steps = [_model_step(snapshot, wanted, 'attach a zonal scale set in place: update the model (rule A5)')]
+    elif _in_place(snapshot, wanted):
+        # a zonal scale set on no group (or on the target already: a re-run) is attached in place
+        steps = [_model_step(snapshot, wanted, 'a zonal scale set is attached in place, the model first: {}'.format(
+            ATTACH_DOC))] if model_off else []
         steps += _upgrade_steps(snapshot, intent, off_target, wanted, model_changes=model_off)
-        plan = Plan(tuple(steps))
+        restore = () if intent.leave_deallocated else _restore(snapshot, intent)
+        again = tuple(k for k in restore if _is_stopped_now(snapshot, k))
+        if again:
+            steps.append(Step(START, again, 'start again the members an interrupted run left deallocated'))
+        plan = Plan(tuple(steps), restore)
     else:
-        why = ('switching groups needs every instance deallocated (rule A5)' if scale_set.model_group_id or any(
-            i.group_id for i in snapshot.instances) else 'a regional scale set is attached while deallocated '
-                                                        '(rule A5, doc R13)')
+        switching = _elsewhere(scale_set.model_group_id, wanted) or any(
+            _elsewhere(i.group_id, wanted) for i in snapshot.instances)
+        why = ('switching groups needs every instance deallocated: {}' if switching else
+               'a regional scale set is attached while its instances are deallocated: {}').format(ATTACH_DOC)
         plan = _uniform_deallocated(snapshot, intent, wanted, off_target, reason=why)
     return Plan(plan.steps, plan.restore, tuple(warnings) + plan.warnings, plan.zeroed)
 
@@ -251,40 +279,40 @@ def _validate_attach(snapshot, group):
     name = resource_name(group.id)
     fix = 'Choose another --capacity-reservation-group, or change the scale set.'
     if group.location and scale_set.location and _region(group.location) != _region(scale_set.location):
-        raise ValidationError("Group '{}' is in {}, the scale set in {}: they must be in the same region (rule A8)."
+        raise ValidationError("Group '{}' is in {}, the scale set in {}: they must be in the same region."
                               .format(name, group.location, scale_set.location), recommendation=fix)
     zones = set(scale_set.zones) | {i.zone for i in snapshot.instances if i.zone}
     if group.zones and not zones:
         raise ValidationError("Group '{}' is zonal ({}) and the scale set is regional: a regional scale set needs a "
-                              "regional group (rule A8).".format(name, ', '.join(group.zones)), recommendation=fix)
+                              "regional group.".format(name, ', '.join(group.zones)), recommendation=fix)
     if zones and not group.zones:
         raise ValidationError("Group '{}' is regional and the scale set is zonal ({}): a regional group serves only "
-                              "VMs deployed without a zone (rule A8, doc R5).".format(name, ', '.join(sorted(zones))),
+                              "VMs deployed without a zone ({}).".format(name, ', '.join(sorted(zones)), OVERVIEW_DOC),
                               recommendation=fix)
     if zones - set(group.zones):
-        raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {} (rule A8).".format(
+        raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {}.".format(
             name, ', '.join(group.zones), ', '.join(sorted(zones))), recommendation=fix)
     if scale_set.orchestration_mode != FLEXIBLE and scale_set.single_placement_group:
         raise ValidationError("Scale set '{}' has singlePlacementGroup=true, which capacity reservations do not "
-                              "support (rule A8).".format(scale_set.name),
+                              "support ({}).".format(scale_set.name, OVERVIEW_DOC),
                               recommendation="Set it to false first: az vmss update -g {} -n {} --set "
                                              "singlePlacementGroup=false".format(scale_set.resource_group,
                                                                                  scale_set.name))
     if scale_set.spot:
         raise ValidationError("Scale set '{}' uses Spot priority, which capacity reservations do not support "
-                              "(rule A8).".format(scale_set.name), recommendation=fix)
+                              "({}).".format(scale_set.name, OVERVIEW_DOC), recommendation=fix)
     for size, zone in sorted(_needs(snapshot), key=lambda p: (p[0] or '', p[1] or '')):
         match = _reservation_for(group, size, zone)
         if match is None:
-            raise ValidationError("Group '{}' has no reservation for size {}{} (rule A8).".format(
+            raise ValidationError("Group '{}' has no reservation for size {}{}.".format(
                 name, size, ' in zone ' + zone if zone else ''),
                 recommendation="Create one: az capacity reservation create -g {} -c {} -n MyReservation --sku {} "
                                "--capacity N{}".format(_rg(group.id), name, size, ' --zone ' + zone if zone else ''))
         if scale_set.fault_domain_count and match.fault_domain_count and \
                 scale_set.fault_domain_count > match.fault_domain_count:
             raise ValidationError("Scale set '{}' spreads over {} fault domains, more than reservation '{}' supports "
-                                  "({}; rule A8).".format(scale_set.name, scale_set.fault_domain_count, match.name,
-                                                          match.fault_domain_count), recommendation=fix)
+                                  "({}).".format(scale_set.name, scale_set.fault_domain_count, match.name,
+                                                 match.fault_domain_count), recommendation=fix)
 
 
 def _needs(snapshot):
@@ -337,8 +365,8 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     if to_stop:
         steps.append(Step(DEALLOCATE, tuple(member_key(i) for i in to_stop), reason, disruptive=True))
     if model_changes:
-        steps.append(_model_step(snapshot, wanted, '{} option 1, step 2: change the model\'s group'.format(DETACH_DOC)
-                                 if wanted is None else 'associate the scale set\'s model with the group'))
+        steps.append(_model_step(snapshot, wanted, '{}, option 1, step 2: change the model\'s group'.format(
+            DETACH_DOC) if wanted is None else 'associate the scale set\'s model with the group: ' + ATTACH_DOC))
     stopped = {member_key(i) for i in to_stop}
     steps += _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped)
     restore = _restore(snapshot, intent)
@@ -349,17 +377,19 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
 
 
 def _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped=()):
-    """Bring Uniform instances to the model by upgrade policy (rule A6, doc "Upgrade policies").
+    """Bring Uniform instances to the model by upgrade policy (UPGRADE_DOC).
 
     Instances that are deallocated at that point are upgraded in one go; running ones in batches of
-    --max-unavailable, since an upgrade may restart them.
+    --max-unavailable, since an upgrade may restart them. Instances protected from scale set actions are not
+    upgraded by any policy: the plan is refused, naming them.
     """
     policy = snapshot.scale_set.upgrade_mode
     keys = tuple(member_key(i) for i in snapshot.instances)
-    if model_changes and policy in ('Automatic', 'Rolling'):
-        return [Step(WAIT_UPGRADE, keys, '{} upgrade policy: Azure brings every instance to the new model{}'.format(
-            policy, ' in batches' if policy == 'Rolling' else ''))]
     pending = keys if model_changes else tuple(member_key(i) for i in to_move)
+    _refuse_protected(snapshot, pending)
+    if model_changes and policy in ('Automatic', 'Rolling'):
+        return [Step(WAIT_UPGRADE, keys, '{} upgrade policy: Azure brings every instance to the new model{} ({})'
+                     .format(policy, ' in batches' if policy == 'Rolling' else '', UPGRADE_DOC))]
     down = {member_key(i) for i in snapshot.instances if not allocated(i)} | set(stopped)
     why = '{} upgrade policy: each instance is brought to the latest model (manualupgrade)'.format(
         policy if model_changes else 'Any')
@@ -370,30 +400,71 @@ def _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped=())
     return steps
 
 
+def _refuse_protected(snapshot, keys):
+    protected = [i for i in snapshot.instances if i.protected and member_key(i) in keys]
+    if protected:
+        ss = snapshot.scale_set
+        raise ValidationError(
+            "Instance(s) {} of scale set '{}' are protected from scale set actions: no upgrade of the scale set "
+            "reaches them, so they cannot change group ({}).".format(_members(protected), ss.name, PROTECTION_DOC),
+            recommendation='Remove the protection first, then run this command again: {}'.format('; '.join(
+                'az vmss update -g {} -n {} --instance-id {} --protect-from-scale-set-actions false'.format(
+                    ss.resource_group, ss.name, i.instance_id) for i in protected[:3])))
+
+
+def _validate_members(snapshot):
+    """What the association rules check on each member, before anything is written."""
+    spot = [i for i in snapshot.instances if i.spot]
+    if spot:
+        raise ValidationError(
+            "Member(s) {} of scale set '{}' use Spot priority, which capacity reservations do not support ({})."
+            .format(_members(spot), snapshot.scale_set.name, OVERVIEW_DOC),
+            recommendation='Remove the Spot members from the scale set (or make them Regular), then run this '
+                           'command again.')
+
+
+def _members(instances):
+    names = [i.name for i in instances]
+    return ', '.join(names[:10]) + (' and {} more'.format(len(names) - 10) if len(names) > 10 else '')
+
+
+def _in_place(snapshot, wanted):
+    """A zonal Uniform scale set whose model and instances hold no group but `wanted` changes in place."""
+    scale_set = snapshot.scale_set
+    return bool(scale_set.zones) and not _elsewhere(scale_set.model_group_id, wanted) and not any(
+        _elsewhere(i.group_id, wanted) for i in snapshot.instances)
+
+
+def _elsewhere(group_id, wanted):
+    """On a group, and not on `wanted`."""
+    return bool(group_id) and not same_id(group_id, wanted)
+
+
 def _flexible(snapshot, intent, wanted, to_move):
     """The profile (if any), then every member through its own VM: in place when allowed, else in batches."""
     scale_set = snapshot.scale_set
     steps = []
     if scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted):
-        steps.append(_model_step(snapshot, wanted, 'the profile governs VMs created from now on (rule A7)'))
+        steps.append(_model_step(snapshot, wanted, 'the profile governs VMs created from now on: ' + FLEX_DOC))
     idle = [i for i in to_move if not allocated(i)]
     in_place = [i for i in to_move if allocated(i) and wanted and i.zone and not i.group_id]
     moving = [i for i in to_move if allocated(i) and i not in in_place]
     _refuse_ephemeral(snapshot, moving)
     if idle:
-        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), 'deallocated members change freely '
-                                                                            '(rule A2)', group=wanted))
+        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), 'deallocated members change freely: '
+                                                                            + OVERVIEW_DOC, group=wanted))
     if in_place:
         steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in in_place), 'zonal members are attached in '
-                                                                                'place (rule A3)', group=wanted))
+                                                                                'place: ' + FLEX_DOC, group=wanted))
     restore = _restore(snapshot, intent)
     for label, batch in _batches(tuple(member_key(i) for i in moving), intent.max_unavailable,
                                  len(snapshot.instances)):
-        why = ('an allocated member must be deallocated to {} (rules A3, A4); at most {}% of the members at a '
-               'time'.format('leave its group' if wanted is None else 'change group', intent.max_unavailable))
+        why = ('an allocated member must be deallocated to {} ({}); at most {}% of the members at a time'.format(
+            'leave its group' if wanted is None else 'change group', FLEX_DOC if wanted else DETACH_DOC,
+            intent.max_unavailable))
         steps.append(Step(DEALLOCATE, batch, why, batch=label, disruptive=True))
-        steps.append(Step(SET_VM_GROUP, batch, 'associate each VM (rule A7)' if wanted else
-                          'clear each VM\'s association: capacityReservationGroup.id null (rule A1)', group=wanted,
+        steps.append(Step(SET_VM_GROUP, batch, 'associate each VM: ' + FLEX_DOC if wanted else
+                          'clear each VM\'s association: capacityReservationGroup.id null', group=wanted,
                           batch=label))
         again = tuple(k for k in batch if k in restore)
         if again and not intent.leave_deallocated:
@@ -416,7 +487,7 @@ def _model_step(snapshot, wanted, reason):
 
 def _restore(snapshot, intent):
     """Members to have running at the end: those running now, and those an interrupted run had running."""
-    running = {member_key(i) for i in snapshot.instances if i.power_state in RESTARTED}
+    running = {member_key(i) for i in snapshot.instances if i.power_state in RESTARTED or i.power_state is None}
     running |= {k for k in intent.restore if any(member_key(i) == k for i in snapshot.instances)}
     return tuple(member_key(i) for i in snapshot.instances if member_key(i) in running)
 

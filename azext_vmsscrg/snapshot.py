@@ -1,4 +1,4 @@
-"""What `inspect` read about one scale set, as plain frozen data.
+"""What the survey read about one scale set, as plain frozen data.
 
 Nothing here imports the SDK or makes a request, so a planner can consume a snapshot as it is.
 """
@@ -7,6 +7,10 @@ from typing import Optional, Tuple
 
 UNIFORM = 'Uniform'
 FLEXIBLE = 'Flexible'
+ATTACHED = 'attached'
+DETACHED = 'detached'
+PARTIAL = 'partial'
+UNKNOWN = 'unknown'  # an unreadable group hides which group some instances are on
 # provisioning states in which no operation runs: 'Failed' too (the operation is over; the next write retries it)
 SETTLED_STATES = ('succeeded', 'failed', 'canceled')
 CHANGING_POWER = ('starting', 'stopping', 'deallocating')
@@ -70,6 +74,8 @@ class Instance:
     zone: Optional[str] = None
     size: Optional[str] = None  # Flexible members; Uniform instances have the scale set's size
     ephemeral_os_disk: bool = False
+    spot: bool = False  # priority Spot (Flexible members)
+    protected: bool = False  # protectionPolicy.protectFromScaleSetActions (Uniform instances)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class ScaleSet:
     spot: bool = False
     etag: Optional[str] = None
     provisioning_state: Optional[str] = None
+    max_batch_percent: Optional[int] = None  # Rolling: rollingUpgradePolicy.maxBatchInstancePercent
+    pause_seconds: float = 0.0  # Rolling: rollingUpgradePolicy.pauseTimeBetweenBatches
 
 
 @dataclass(frozen=True)
@@ -138,3 +146,22 @@ def group_in_play(scale_set, instances):
     if len(groups) != 1:
         return None
     return instances[0].group_id
+
+
+def association_state(snapshot, group_id=None):
+    """ATTACHED when the model (or, without a profile, every member) and every instance are on `group_id` (by
+    default the group in play); DETACHED when nothing is on a group; UNKNOWN when a group could not be read;
+    else PARTIAL."""
+    instances = snapshot.instances
+    if not all(instance.group_known for instance in instances):
+        return UNKNOWN
+    group_id = group_id or snapshot.group_id
+    scale_set = snapshot.scale_set
+    model_ok = not scale_set.has_vm_profile or same_id(scale_set.model_group_id, group_id)
+    missing = snapshot.group_error is not None and snapshot.group_error.status_code == 404 and same_id(
+        snapshot.group_error.resource_id, group_id)
+    if group_id and not missing and model_ok and all(same_id(i.group_id, group_id) for i in instances):
+        return ATTACHED
+    if not scale_set.model_group_id and not any(instance.group_id for instance in instances):
+        return DETACHED
+    return PARTIAL

@@ -1,25 +1,28 @@
-"""Pure presentation: a Snapshot becomes the `status` result. No requests, no SDK."""
-from .snapshot import normalize_id, resource_name, same_id
-
-ATTACHED = 'attached'
-DETACHED = 'detached'
-PARTIAL = 'partial'
-UNKNOWN = 'unknown'  # an unreadable group hides which group some instances are on
+"""Pure presentation: a Snapshot (and the journal's record of an unfinished run) becomes the `status` result.
+No requests, no SDK."""
+from .snapshot import (ATTACHED, DETACHED, UNKNOWN, association_state, held_group, normalize_id, resource_name,
+                       same_id)
 
 
-def build_status(snapshot):
+def build_status(snapshot, record=None):
+    """`record`: the journal of a run that did not finish, whose intent decides what the members should hold."""
     scale_set = snapshot.scale_set
     group_id = snapshot.group_id
-    instances = [_instance(instance, group_id) for instance in snapshot.instances]
+    if record is not None and record.action == 'attach':
+        group_id = record.group_id
+    elif record is None and not scale_set.has_vm_profile and group_id is None:
+        group_id = held_group(snapshot.instances)  # members half moved: compare them with the group some hold
+    wanted = None if record is not None and record.action == 'detach' else group_id
+    instances = [_instance(instance, wanted) for instance in snapshot.instances]
     reservations = [_reservation(reservation) for reservation in snapshot.group.reservations] if snapshot.group else []
-    state = _state(snapshot, group_id)
+    state = association_state(snapshot, group_id)
     return {
         'scaleSet': scale_set.id,
         'orchestrationMode': scale_set.orchestration_mode,
         'upgradePolicy': scale_set.upgrade_mode,
         'zones': list(scale_set.zones),
         'sku': {'name': scale_set.sku_name, 'capacity': scale_set.capacity},
-        'capacityReservationGroup': group_id,
+        'capacityReservationGroup': snapshot.group_id,
         'capacityReservationGroupSource': snapshot.group_source,
         'capacityReservationGroupError': _error(snapshot.group_error),
         'capacityReservationGroupType': snapshot.group.reservation_type if snapshot.group else None,
@@ -34,7 +37,8 @@ def build_status(snapshot):
             'unknown': sum(1 for instance in instances if instance['inSync'] is None),
         },
         'state': state,
-        'nextAction': _next_action(snapshot, group_id, state),
+        'unfinishedRun': record.to_dict() if record is not None else None,
+        'nextAction': _next_action(snapshot, group_id, state, record),
     }
 
 
@@ -72,23 +76,14 @@ def _error(error):
     return {'id': error.resource_id, 'status': error.status_code, 'code': error.code, 'message': error.message}
 
 
-def _group_missing(snapshot):
-    return snapshot.group_error is not None and snapshot.group_error.status_code == 404
-
-
-def _state(snapshot, group_id):
-    instances = snapshot.instances
-    if not all(instance.group_known for instance in instances):
-        return UNKNOWN
-    if group_id and not _group_missing(snapshot) and all(same_id(i.group_id, group_id) for i in instances):
-        return ATTACHED
-    if not group_id and not any(instance.group_id for instance in instances):
-        return DETACHED
-    return PARTIAL
-
-
-def _next_action(snapshot, group_id, state):
+def _next_action(snapshot, group_id, state, record):
     scale_set = snapshot.scale_set
+    command = 'az vmss capacity-reservation {{}} -g {} -n {}'.format(scale_set.resource_group, scale_set.name)
+    if record is not None:  # an unfinished run: the command that finishes it
+        finish = command.format(record.action) + (
+            ' --crg ' + _group_argument(scale_set, record.group_id) if record.action == 'attach' else '')
+        return 'A {} run did not finish: run {} to finish it (it starts again what it stopped).'.format(
+            record.describe(), finish)
     if state == ATTACHED:
         return 'Nothing to do: the scale set and all its instances are on the capacity reservation group.'
     if state == DETACHED:
@@ -96,9 +91,12 @@ def _next_action(snapshot, group_id, state):
     if state == UNKNOWN:
         return ('Resolve the error in capacityReservationGroupError or associationLookupError (often missing read '
                 'access to a capacity reservation group), then run this command again.')
-    command = 'az vmss capacity-reservation {{}} -g {} -n {}'.format(scale_set.resource_group, scale_set.name)
-    if group_id and not _group_missing(snapshot):
-        return command.format('attach') + ' --crg ' + _group_argument(scale_set, group_id)
+    missing = snapshot.group_error is not None and snapshot.group_error.status_code == 404
+    attach = command.format('attach') + ' --crg ' + _group_argument(scale_set, group_id) if group_id else None
+    if attach and not missing and scale_set.has_vm_profile:
+        return attach
+    if attach and not missing:  # members only, some on a group: either direction finishes the move
+        return '{} to finish attaching, or {} to finish detaching.'.format(attach, command.format('detach'))
     return command.format('detach')
 
 

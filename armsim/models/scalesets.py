@@ -214,12 +214,14 @@ def follow_policy(backend, res, group_changed):
         return
     if mode == "Automatic":
         for inst in instances(backend, res):
+            if protected(inst):
+                continue  # rule A6p
             try:
                 upgrade(backend, res, inst)
             except ArmError:
                 pass  # refused at instance level (rule A5i's opposite reading): stays on its model
     elif mode == "Rolling":
-        stale = [str(i.id) for i in instances(backend, res) if not latest(res, i)]
+        stale = [str(i.id) for i in instances(backend, res) if not latest(res, i) and not protected(i)]  # A6p
         start_rolling(backend, res, stale)
 
 
@@ -227,6 +229,36 @@ def upgrade(backend, res, inst):
     """Bring one instance to the latest model, within the association rules at instance level (A5, A5s)."""
     associations.check_move(backend, inst, inst.state.get("crg"), model_group(res), associations.INSTANCE_RULES)
     apply_model(backend, res, inst)
+
+
+def protected(inst):
+    """protectionPolicy.protectFromScaleSetActions: no upgrade policy reaches the instance (rule A6p)."""
+    return bool((inst.props.get("protectionPolicy") or {}).get("protectFromScaleSetActions"))
+
+
+def update_instance(backend, res, inst, body):
+    """PUT/PATCH of a Uniform instance: only its protectionPolicy is modelled (rule A6p); the rest is ignored."""
+    if is_flexible(res):
+        raise OperationNotAllowed("Flexible members are updated through their virtual machine.")
+    policy = ((body or {}).get("properties") or {}).get("protectionPolicy")
+    if policy is not None:
+        inst.props["protectionPolicy"] = {"protectFromScaleIn": bool(policy.get("protectFromScaleIn")),
+                                          "protectFromScaleSetActions": bool(policy.get("protectFromScaleSetActions"))}
+        bump_etag(inst)
+    return backend.begin(res.body["location"], "instance_updated", id=str(inst.id))
+
+
+@event("instance_updated")
+def _instance_updated(backend, id):
+    return None
+
+
+def arm_rolling_end(res, code, after_batches=0):
+    """Test knob (rule A6f): the scale set's next rolling upgrade (or the one in progress) ends `code` once
+    `after_batches` batches are done; the instances not yet upgraded keep their model."""
+    if code not in ("Faulted", "Cancelled"):
+        raise InvalidParameter("end must be Faulted or Cancelled, not {!r}.".format(code), target="end")
+    res.state["rolling_end"] = {"code": code, "after": int(after_batches)}
 
 
 def latest(res, inst):
@@ -286,6 +318,16 @@ def _rolling_batch(backend, id, run):
     res, rolling = _rolling(backend, id, run)
     if res is None:
         return None
+    end = res.state.get("rolling_end")
+    if end and rolling.get("batches", 0) >= end["after"]:  # rule A6f
+        res.state.pop("rolling_end")
+        rolling["code"] = end["code"]
+        if end["code"] == "Faulted":
+            rolling["failed"] += len(rolling["pending"][:batch_size(backend, res)])
+            rolling["error"] = {"code": "RollingUpgradeFaulted", "message": "The rolling upgrade was stopped because "
+                                "too many instances failed their upgrade (armsim rule A6f)."}
+        rolling["lastActionTime"] = iso(backend.now())
+        return None
     size = batch_size(backend, res)
     rolling["inProgress"], rolling["pending"] = rolling["pending"][:size], rolling["pending"][size:]
     return Next(backend.options.lro_seconds, "rolling_batch_done", id=id, run=run)
@@ -307,7 +349,7 @@ def _rolling_batch_done(backend, id, run):
         except ArmError as e:
             rolling["failed"] += 1
             rolling["error"] = e.body()["error"]
-    rolling.update(inProgress=[], lastActionTime=iso(backend.now()))
+    rolling.update(inProgress=[], lastActionTime=iso(backend.now()), batches=rolling.get("batches", 0) + 1)
     if rolling["pending"]:
         return Next(pause_seconds(backend, res), "rolling_batch", id=id, run=run)
     rolling["code"] = "Faulted" if rolling["failed"] else "Completed"

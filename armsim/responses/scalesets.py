@@ -69,6 +69,13 @@ def get_instance(backend, req, sub, group, name, instance):
     return scalesets.render_instance(backend, res, scalesets.member(backend, res, instance), req.query.get("$expand"))
 
 
+def put_instance(backend, req, sub, group, name, instance):
+    res = scalesets.get(backend, _id(sub, group, name))
+    inst = scalesets.member(backend, res, instance)
+    op = scalesets.update_instance(backend, res, inst, req.json)
+    return lro(req, backend, sub, op, 200, scalesets.render_instance(backend, res, inst))
+
+
 def get_instance_view(backend, req, sub, group, name, instance):
     res = scalesets.get(backend, _id(sub, group, name))
     return scalesets.instance_view(backend, res, scalesets.member(backend, res, instance))
@@ -95,6 +102,7 @@ def add_routes(r):
     r.add("POST", base + "/{name}/rollingUpgrades/cancel", cancel_rolling)
     r.add("GET", base + "/{name}/virtualMachines", list_instances)
     r.add("GET", base + "/{name}/virtualMachines/{instance}", get_instance)
+    r.add("PUT PATCH", base + "/{name}/virtualMachines/{instance}", put_instance)
     r.add("GET", base + "/{name}/virtualMachines/{instance}/instanceView", get_instance_view)
     r.add("POST", base + "/{name}/virtualMachines/{instance}/{action}", instance_action)
     r.add("POST", base + "/{name}/{action}", vmss_action)

@@ -64,6 +64,21 @@ def throttle_counters(app):
     return handler
 
 
+def rolling_end(backend, req):
+    """POST {"scaleSet": id, "end": "Faulted" | "Cancelled", "afterBatches": 0}: the scale set's next rolling
+    upgrade ends so (rule A6f, a test knob)."""
+    from ..ids import ResourceId
+    from ..models import scalesets
+    body = req.json or {}
+    rid = ResourceId.parse(body.get("scaleSet") or "")
+    if rid is None:
+        raise InvalidParameter("scaleSet must be a scale set id.", target="scaleSet")
+    res = scalesets.get(backend, rid)
+    scalesets.arm_rolling_end(res, body.get("end"), body.get("afterBatches") or 0)
+    backend.save()
+    return {"scaleSet": str(res.id), "armed": res.state["rolling_end"]}
+
+
 def health(backend, req):
     return {"status": "ok", "resources": len(backend.resources), "pendingEvents": len(backend.events)}
 
@@ -73,6 +88,7 @@ def add_routes(r, app):
     r.add("GET", "/simulator/rules", list_rules, public=True)
     r.add("POST", "/simulator/reset", reset, public=True)
     r.add("GET", "/simulator/health", health, public=True)
+    r.add("POST", "/simulator/rolling-upgrades", rolling_end, public=True)
     r.add("GET POST", "/simulator/faults", faults, public=True)
     r.add("GET POST", "/simulator/capacity", capacity, public=True)
     r.add("GET DELETE", "/simulator/throttle", throttle_counters(app), public=True)

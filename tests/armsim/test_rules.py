@@ -377,6 +377,39 @@ def test_a6_rolling_in_batches(sim):
     assert group_view(sim, "a6r")[0] == ["u/0", "u/1", "u/2", "u/3"]
 
 
+@pytest.mark.parametrize("policy", ["Automatic", "Rolling"])
+def test_a6p_protected_instances_are_not_upgraded_by_the_policy(sim, policy):
+    rg = "a6p-" + policy.lower()
+    seed(sim, rg, [crg()], [uniform(policy=policy, group=None)])
+    _, shown, _ = sim.az("vmss", "update", "-g", rg, "-n", "u", "--instance-id", "1",
+                         "--protect-from-scale-set-actions", "true")
+    assert shown["protectionPolicy"]["protectFromScaleSetActions"] is True
+    sim.az("vmss", "update", "-g", rg, "-n", "u", "--capacity-reservation-group", "g", "-o", "none")
+    if policy == "Rolling":
+        follow_rolling(sim, rg, "u")
+    assert latest_models(sim, rg, "u") == [True, False, True]
+    assert group_view(sim, rg)[0] == ["u/0", "u/2"]
+    sim.az("vmss", "update-instances", "-g", rg, "-n", "u", "--instance-ids", "1")  # named: the user's own action
+    assert group_view(sim, rg)[0] == ["u/0", "u/1", "u/2"]
+
+
+@pytest.mark.parametrize("end", ["Faulted", "Cancelled"])
+def test_a6f_a_rolling_upgrade_ends_faulted_or_cancelled_on_demand(sim, end):
+    rg = "a6f-" + end.lower()
+    seed(sim, rg, [crg()], [uniform(policy="Rolling", capacity=4, group=None, maxBatchInstancePercent=25)])
+    _, vmss, _ = sim.az("vmss", "show", "-g", rg, "-n", "u")
+    sim.client.call("POST", "/simulator/rolling-upgrades", {"scaleSet": vmss["id"], "end": end, "afterBatches": 1},
+                    auth=False)
+    sim.az("vmss", "update", "-g", rg, "-n", "u", "--capacity-reservation-group", "g", "-o", "none")
+    _, latest = follow_rolling(sim, rg, "u")
+    assert latest["runningStatus"]["code"] == end
+    assert latest["progress"]["successfulInstanceCount"] == 1 and latest_models(sim, rg, "u").count(True) == 1
+    assert ("error" in latest) is (end == "Faulted")
+    code, _, _ = sim.client.call("POST", "/simulator/rolling-upgrades", {"scaleSet": vmss["id"], "end": "Done"},
+                                 auth=False)
+    assert code == 400
+
+
 @pytest.mark.parametrize("reading", ["default", "opposite"])
 def test_a7_flexible_profile_governs_new_members(sim, opposite, reading):
     s = sim if reading == "default" else opposite

@@ -131,10 +131,10 @@ def test_killed_after_each_write_then_rerun_converges(az_sim, kind):
         rg = "at-kill-{}-{}".format(kind, n)
         seed(az_sim, rg, groups, [spec])
         run_killed_after_writes(az_sim, ["vmss", "capacity-reservation", "attach", "-g", rg, "-n", name] + args, n)
-        _, result, _ = move(az_sim, "attach", rg, name, *args)
+        _, result, err = move(az_sim, "attach", rg, name, *args)
         assert result["status"]["state"] == "attached", n
         got = powers(az_sim, rg, name, None if kind == "uniform" else names)
-        assert got == expected, (n, got)
+        assert got == expected, (n, got, [(s["action"], s["targets"]) for s in result["steps"]], err[-1500:])
 
 
 @pytest.mark.parametrize("kind", ["uniform-zonal", "uniform-regional", "flexible", "flexible-profile"])

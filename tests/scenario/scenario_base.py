@@ -202,11 +202,12 @@ def patch_no_sockets(unit_test):
 
 
 def patch_upgrade_polling(unit_test):
-    """The executor waits between polls of an upgrade with a `sleep` bound when azext_vmsscrg.execute is
-    imported, which the test SDK's `time.sleep` patch may not reach: replayed polls must not wait."""
-    patcher = mock.patch('azext_vmsscrg.execute.POLL_SECONDS', 0)
-    patcher.start()
-    unit_test.addCleanup(patcher.stop)
+    """The executor waits between polls of an upgrade (and between attempts) on an event, so that an interruption
+    ends the wait, which the test SDK's `time.sleep` patch does not reach: replayed polls must not wait."""
+    for name in ('POLL_FIRST', 'POLL_MAX', 'FIRST_DELAY'):
+        patcher = mock.patch('azext_vmsscrg.execute.' + name, 0)
+        patcher.start()
+        unit_test.addCleanup(patcher.stop)
 
 
 def _json_body_matcher(r1, r2):

@@ -38,12 +38,15 @@ class StatusScenarioTest(VmssCrgScenarioTest):
         self.cmd('vmss capacity-reservation status -g {rg} -n f', checks=[
             self.check('state', 'partial'),
             self.check('capacityReservationGroupSource', 'members'),
-            # without a profile, a group is in play only when every member shares it
+            # without a profile, a group is in play only when every member shares it; members half moved are
+            # compared with the one group some hold, and either direction finishes the move
             self.check('capacityReservationGroup', None),
             self.check('instances[].[name, capacityReservationGroup != null, inSync]',
-                       [['f-0', True, False], ['f-1', False, True]]),
+                       [['f-0', True, True], ['f-1', False, False]]),
             self.check('summary.associated', 1),
-            self.check('nextAction', 'az vmss capacity-reservation detach -g {rg} -n f'),
+            self.check('unfinishedRun', None),
+            self.check('nextAction', 'az vmss capacity-reservation attach -g {rg} -n f --crg g1 to finish attaching, '
+                                     'or az vmss capacity-reservation detach -g {rg} -n f to finish detaching.'),
         ])
         # the table output works too
         result = self.cmd('vmss capacity-reservation status -g {rg} -n f -o table')

@@ -71,6 +71,7 @@ def test_uniform_regional_attached_full_shape():
              'capacity': 2, 'allocated': 2, 'associated': 2, 'overallocated': False, 'schedule': None}],
         'summary': {'instances': 2, 'associated': 2, 'inSync': 2, 'outOfSync': 0, 'unknown': 0},
         'state': 'attached',
+        'unfinishedRun': None,
         'nextAction': 'Nothing to do: the scale set and all its instances are on the capacity reservation group.',
     }
 
@@ -247,7 +248,11 @@ def test_flexible_without_profile_whose_members_share_no_group_is_partial(groups
     assert result['capacityReservationGroup'] is None
     assert result['capacityReservationGroupSource'] == 'members'
     assert result['state'] == 'partial'
-    assert result['nextAction'] == DETACH
+    if None in groups:  # some members on one group, the others on none: a move half done, either way
+        assert result['nextAction'].startswith('az vmss capacity-reservation attach')
+        assert DETACH in result['nextAction']
+    else:
+        assert result['nextAction'] == DETACH
 
 
 @pytest.mark.parametrize('members', [[], [member('vm1', group=None)]])
@@ -269,3 +274,17 @@ def test_block_group_reports_its_type_and_each_reservation_schedule():
     assert result['capacityReservationGroupType'] == 'Block'
     assert result['reservations'][0]['schedule'] == {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
     assert status(instances=[uniform(0)], group_=group(reservation()))['capacityReservationGroupType'] is None
+
+
+def test_an_unfinished_run_decides_what_status_calls_in_sync_and_how_to_finish():
+    import datetime
+    from azext_vmsscrg.journal import Record
+    no_profile = scale_set(FLEXIBLE, model_group=None, has_vm_profile=False)
+    started = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    record = Record('attach', GROUP_ID, started, frozenset({'vm1'}))
+    members = (member('vm0', group=GROUP_ID), member('vm1', group=None))
+    result = build_status(Snapshot(no_profile, members, None), record)
+    assert result['state'] == 'partial'
+    assert [i['inSync'] for i in result['instances']] == [True, False]
+    assert 'attach -g MyResourceGroup -n MyScaleSet --crg MyGroup' in result['nextAction']
+    assert result['unfinishedRun']['action'] == 'attach' and result['unfinishedRun']['running'] == ['vm1']

@@ -61,7 +61,7 @@ def test_status_help_has_runnable_examples():
 
 def test_loading_the_extension_imports_no_sdk():
     code = ('import sys, azext_vmsscrg, azext_vmsscrg.commands, azext_vmsscrg._params, azext_vmsscrg._help; '
-            'print(sorted(m for m in sys.modules if m.startswith(("azure.mgmt", "azext_vmsscrg.inspect"))))')
+            'print(sorted(m for m in sys.modules if m.startswith(("azure.mgmt", "azext_vmsscrg.survey"))))')
     loaded = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True,
                             cwd=Path(__file__).parents[2]).stdout
 

@@ -1,7 +1,8 @@
 """The planner is pure: snapshots in, plans out. Table cases for the shapes, properties for the safety rules.
 
-`play` runs a plan over a snapshot under the association rules of ../shared/reference/simulator-rules.md
-(A2-A5) and fails on any step that Azure would refuse or that would leave a member worse off.
+`play` runs a plan over a snapshot under the association rules Azure documents (a deallocated member changes
+freely; an allocated zonal one joins in place; an allocated one leaves only a reservation at capacity 0; a Uniform
+model changes only as those allow) and fails on any step that Azure would refuse.
 """
 from dataclasses import replace
 
@@ -63,13 +64,15 @@ def actions(plan):
 
 
 # --- play: the plan against the association rules ----------------------------------------------
-def play(snapshot, plan):
+def play(snapshot, plan, out=None):
+    """The plan's end state: (power, association, model group). `out` receives capacities and latest-model flags."""
     ss = snapshot.scale_set
     power = {p.member_key(i): i.power_state for i in snapshot.instances}
     assoc = {p.member_key(i): i.group_id for i in snapshot.instances}
     zone = {p.member_key(i): i.zone or (ss.zones[0] if ss.zones else None) for i in snapshot.instances}
     model = ss.model_group_id
     capacity = {r.id: r.capacity for g in (snapshot.group, snapshot.target) if g for r in g.reservations}
+    latest = {p.member_key(i): i.latest_model_applied for i in snapshot.instances}
 
     def on(key):
         return power[key] not in p.NOT_ALLOCATED
@@ -105,15 +108,20 @@ def play(snapshot, plan):
                     assert group_capacity(model) == 0, 'A5: detach with allocated instances and capacity'
                 else:
                     assert ss.zones, 'A5: attach a regional scale set with allocated instances'
+            if model != step.group and ss.orchestration_mode == UNIFORM:
+                latest = dict.fromkeys(latest, False)
             model = step.group
         elif step.action in (p.UPGRADE, p.WAIT_UPGRADE):
             assert ss.orchestration_mode == UNIFORM
             for k in step.targets:
                 change(k, model)
+                latest[k] = True
         elif step.action == p.SET_VM_GROUP:
             assert ss.orchestration_mode == FLEXIBLE, 'A7: Uniform instances change through the model only'
             for k in step.targets:
                 change(k, step.group)
+    if out is not None:
+        out.update(capacity=capacity, latest=latest)
     return power, assoc, model
 
 
@@ -363,3 +371,98 @@ def test_attach_is_safe_and_complete(s, leave, percent):
         replace(i, power_state=power[p.member_key(i)], group_id=assoc[p.member_key(i)], latest_model_applied=True)
         for i in s.instances), s.target)
     assert attach(after, B).is_noop()  # converged: running it again writes nothing
+
+
+# --- re-planning after an interruption is never more disruptive ---------------------------------------
+def after(snapshot, steps):
+    """The snapshot Azure would report after `steps` ran."""
+    out = {}
+    power, assoc, model = play(snapshot, p.Plan(tuple(steps)), out)
+
+    def regroup(g):
+        return g and replace(g, reservations=tuple(replace(r, capacity=out['capacity'][r.id]) for r in g.reservations))
+    instances = tuple(replace(i, power_state=power[p.member_key(i)], group_id=assoc[p.member_key(i)],
+                              latest_model_applied=out['latest'][p.member_key(i)]) for i in snapshot.instances)
+    ss = replace(snapshot.scale_set, model_group_id=model if snapshot.scale_set.has_vm_profile else None)
+    return replace(snapshot, scale_set=ss, instances=instances, group=regroup(snapshot.group),
+                   target=regroup(snapshot.target))
+
+
+def prefixes(plan):
+    """Every point a run can be interrupted at: after each step, and halfway through each step's targets."""
+    steps = plan.steps
+    for k in range(len(steps)):
+        yield steps[:k], steps[k:]
+        if len(steps[k].targets) > 1 and steps[k].action in (p.DEALLOCATE, p.START, p.SET_VM_GROUP, p.UPGRADE):
+            half = len(steps[k].targets) // 2
+            yield steps[:k] + (replace(steps[k], targets=steps[k].targets[:half]),), steps[k:]
+
+
+def assert_monotone(s, intent):
+    first = p.make_plan(s, intent)
+    for done, remaining in prefixes(first):
+        journal = frozenset(first.restore) if any(step.disruptive for step in done) else frozenset()
+        now = after(s, done)
+        again = p.make_plan(now, replace(intent, restore=journal))
+        left = {t for step in remaining if step.action == p.DEALLOCATE for t in step.targets}
+        assert set(again.deallocated()) <= left, (done, again.steps)
+        assert again.largest_batch() <= max(first.largest_batch(), 0), (done, again.steps)
+        power, _, _ = play(now, again)  # and the re-plan is itself safe
+        running = [p.member_key(i) for i in s.instances if i.power_state == 'running']
+        assert intent.leave_deallocated or all(power[k] == 'running' for k in running), (done, again.steps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(snapshots(for_attach=True), st.sampled_from(['attach', 'detach']), st.sampled_from(p.STRATEGIES),
+       st.booleans(), st.integers(1, 100))
+def test_replanning_after_any_prefix_is_never_more_disruptive(s, action, strategy, leave, percent):
+    intent = p.Intent(action, group_id=B if action == 'attach' else None, leave_deallocated=leave,
+                      max_unavailable=percent, strategy=strategy if action == 'detach' else p.DEALLOCATE_STRATEGY,
+                      force=action == 'detach' and strategy == p.ZERO_CAPACITY_STRATEGY)
+    try:
+        p.make_plan(s, intent)
+    except ValidationError:
+        return  # refused before any write: nothing to resume
+    assert_monotone(s, intent)
+
+
+def test_interrupted_zonal_in_place_attach_never_deallocates():
+    """A zonal Manual set, 2 of 4 running, attached in place and interrupted after the model step."""
+    s = snap(scale_set(model=None, zones=('1',)),
+             [instance(n, group_id=None, zone='1', power='running' if n < 2 else 'deallocated') for n in range(4)],
+             None, target=group(B, zones=('1',)))
+    first = attach(s, B)
+    assert first.deallocated() == [] and actions(first)[0] == p.SET_MODEL_GROUP
+    again = attach(after(s, first.steps[:1]), B)
+    assert again.deallocated() == [] and p.SET_MODEL_GROUP not in actions(again) and not again.is_noop()
+    assert_monotone(s, p.Intent('attach', group_id=B))
+
+
+def test_spot_members_are_refused_before_any_write():
+    members = [instance(0, FLEXIBLE, group_id=None), replace(instance(1, FLEXIBLE, group_id=None), spot=True)]
+    s = snap(scale_set(FLEXIBLE, profile=False), members, None, target=group(B))
+    with pytest.raises(ValidationError) as err:
+        attach(s, B)
+    assert 'vm1' in err.value.error_msg and 'Spot' in err.value.error_msg and 'vm0' not in err.value.error_msg
+
+
+@pytest.mark.parametrize('policy', ['Automatic', 'Rolling', 'Manual'])
+def test_protected_instances_are_refused_naming_them_and_the_fix(policy):
+    members = [instance(0, group_id=None, zone='1'), replace(instance(1, group_id=None, zone='1'), protected=True)]
+    s = snap(scale_set(model=None, zones=('1',), policy=policy), members, None, target=group(B, zones=('1',)))
+    with pytest.raises(ValidationError) as err:
+        attach(s, B)
+    assert 'ss_1' in err.value.error_msg and '--protect-from-scale-set-actions false' in err.value.recommendations[0]
+
+
+def test_unknown_power_counts_as_allocated_and_is_started_again():
+    s = snap(scale_set(model=None), [instance(0, group_id=None, power=None)], None, target=group(B))
+    plan = attach(s, B)
+    assert plan.deallocated() == ['0'] and plan.steps[-1].action == p.START and plan.restore == ('0',)
+
+
+def test_in_place_flexible_attach_starts_nothing_again():
+    s = snap(scale_set(FLEXIBLE, profile=False, zones=('1',)), [instance(0, FLEXIBLE, group_id=None, zone='1')], None,
+             target=group(B, zones=('1',)))
+    plan = attach(s, B)
+    assert plan.disruption()['instancesStartedAgain'] == 0 and plan.deallocated() == []

@@ -1,45 +1,61 @@
-"""What the executor retries, and how a run waits for an operation already running on the scale set."""
+"""What the executor retries (failures.py decides), how a batch stops, and how a run waits for an operation
+already running on the scale set."""
+import threading
 from types import SimpleNamespace
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
-from azext_vmsscrg import execute
-from azext_vmsscrg.inspect import wait_until_settled
-from azext_vmsscrg.snapshot import Instance, held_group
+from azext_vmsscrg import execute, failures
+from azext_vmsscrg.survey import wait_until_settled
+from azext_vmsscrg.snapshot import Instance, ScaleSet, Snapshot, held_group
 
 STEP = SimpleNamespace(action='deallocate', targets=('0',))
 
 
-def http_error(status, code='Conflict', message='busy'):
-    response = SimpleNamespace(status_code=status, reason=None, headers={}, text=lambda: '',
+def http_error(status, code='Conflict', message='busy', retry_after=None):
+    headers = {'Retry-After': str(retry_after)} if retry_after is not None else {}
+    response = SimpleNamespace(status_code=status, reason=None, headers=headers, text=lambda: '',
                                content_type='application/json', request=None)
     error = HttpResponseError(message='{}: {}'.format(code, message), response=response)
     error.error = SimpleNamespace(code=code, message=message)
     return error
 
 
-def executor():
+def executor(**kw):
     sleeps = []
-    ex = execute.Executor.__new__(execute.Executor)
-    ex.sleep = sleeps.append
-    return ex, sleeps
+    snapshot = Snapshot(ScaleSet(id='/s/ss', name='ss', resource_group='rg', orchestration_mode='Uniform',
+                                 upgrade_mode='Manual', zones=(), sku_name='x', capacity=1, has_vm_profile=True,
+                                 model_group_id=None), (), None)
+    return execute.Executor(None, snapshot, sleep=sleeps.append, **kw), sleeps
 
 
-@pytest.mark.parametrize('error, transient', [
-    (http_error(200, 'InternalExecutionError'), True),  # a long-running operation that ended Failed
-    (http_error(409), True), (http_error(412, 'PreconditionFailed'), True), (http_error(429), True),
-    (http_error(500), True), (http_error(503), True), (ServiceRequestError('refused'), True),
-    (ServiceResponseError('connection reset'), True),
-    (http_error(400, 'InvalidParameter'), False), (http_error(404, 'NotFound'), False),
-    (http_error(403, 'AuthorizationFailed'), False)])
-def test_what_is_worth_another_attempt(error, transient):
-    assert execute._transient(error) is transient
+@pytest.mark.parametrize('error, kind', [
+    (http_error(200, 'InternalExecutionError'), failures.TRANSIENT),  # a long-running operation that ended Failed
+    (http_error(200, 'OperationPreempted'), failures.TRANSIENT),
+    (http_error(409), failures.TRANSIENT), (http_error(412, 'PreconditionFailed'), failures.TRANSIENT),
+    (http_error(429, 'TooManyRequests'), failures.TRANSIENT), (http_error(500, 'Whatever'), failures.TRANSIENT),
+    (http_error(503, 'ServiceUnavailable'), failures.TRANSIENT), (ServiceRequestError('refused'), failures.TRANSIENT),
+    (ServiceResponseError('connection reset'), failures.TRANSIENT),
+    # the same status, another meaning: the code decides
+    (http_error(409, 'OperationNotAllowed', "Operation 'start' is not allowed on 'x' since another operation is "
+                "in progress on it."), failures.TRANSIENT),
+    (http_error(409, 'OperationNotAllowed', 'vm1 is allocated and not in an availability zone'), failures.PERMANENT),
+    (http_error(200, 'AllocationFailed'), failures.CAPACITY), (http_error(200, 'ZonalAllocationFailed'),
+                                                               failures.CAPACITY),
+    (http_error(409, 'OverconstrainedAllocationRequest'), failures.CAPACITY),
+    (http_error(400, 'InvalidParameter'), failures.PERMANENT), (http_error(404, 'NotFound'), failures.PERMANENT),
+    (http_error(403, 'AuthorizationFailed'), failures.PERMANENT),
+    (http_error(403, 'RequestDisallowedByPolicy'), failures.PERMANENT),
+    (http_error(400, 'SomethingNew'), failures.PERMANENT), (http_error(409, 'SomethingNew'), failures.TRANSIENT)])
+def test_the_error_code_decides_before_the_status(error, kind):
+    assert failures.classify(error) == kind
 
 
-def test_transient_failures_are_retried_with_growing_delays():
+def test_transient_failures_are_retried_with_growing_delays_or_retry_after():
     ex, sleeps = executor()
-    answers = [http_error(200, 'OperationPreempted'), ServiceResponseError('reset'), 'done']
+    answers = [http_error(200, 'OperationPreempted'), http_error(429, 'TooManyRequests', retry_after=17),
+               http_error(503, 'ServiceUnavailable'), 'done']
 
     def operation():
         answer = answers.pop(0)
@@ -47,7 +63,18 @@ def test_transient_failures_are_retried_with_growing_delays():
             raise answer
         return answer
 
-    assert ex._retry(STEP, operation) == 'done' and sleeps == [2.0, 4.0]
+    assert ex._retry(STEP, operation) == 'done' and sleeps == [2.0, 17.0, 8.0]
+
+
+def test_a_lost_answer_is_read_back_before_sending_again():
+    ex, sleeps = executor()
+    sent = []
+
+    def operation():
+        sent.append(1)
+        raise ServiceResponseError('connection closed after the request was handled')
+    assert ex._retry(STEP, operation, applied=lambda: 'it took effect') == 'it took effect'
+    assert len(sent) == 1
 
 
 def test_a_refusal_stops_at_once_and_exhaustion_names_the_attempts():
@@ -57,13 +84,29 @@ def test_a_refusal_stops_at_once_and_exhaustion_names_the_attempts():
         raise http_error(400, 'InvalidParameter', 'no reservation for the size')
     with pytest.raises(execute.StepFailed, match='InvalidParameter: no reservation') as err:
         ex._retry(STEP, refused)
-    assert sleeps == [] and err.value.step is STEP
+    assert sleeps == [] and err.value.step is STEP and err.value.kind == failures.PERMANENT
 
     def failing():
         raise http_error(200, 'InternalExecutionError', 'retry later')
     with pytest.raises(execute.StepFailed, match=r'retry later \(after 4 attempts\)'):
         ex._retry(STEP, failing)
     assert sleeps == [2.0, 4.0, 8.0]
+
+
+def test_the_first_permanent_failure_cancels_the_queued_work_of_a_batch():
+    ex, _ = executor(concurrency=2)
+    started, gate = [], threading.Event()
+
+    def one(key):
+        started.append(key)
+        if key == 'm0':
+            raise execute.StepFailed(STEP, 'refused')
+        gate.wait(5)  # m1 is an operation already accepted: it finishes
+    step = SimpleNamespace(action='setVmGroup', targets=tuple('m{}'.format(n) for n in range(50)))
+    threading.Timer(0.2, gate.set).start()
+    with pytest.raises(execute.StepFailed, match='refused'):
+        ex._each(step, one)
+    assert started[0] == 'm0' and len(started) <= 2 and ex.stopping.is_set()  # nothing queued started
 
 
 def snapshot(busy):
@@ -98,3 +141,27 @@ def test_held_group_ignores_members_on_no_group():
                         group_id=group)
     assert held_group([member(None), member('/G/a'), member('/g/A')]).lower() == '/g/a'
     assert held_group([member(None)]) is None and held_group([member('/g/a'), member('/g/b')]) is None
+
+
+def test_a_model_change_refused_because_an_instance_was_added_is_worth_a_new_plan():
+    refusal = http_error(409, 'OperationNotAllowed', 'The model cannot change while instances are allocated.')
+
+    def put(*args, **kwargs):
+        raise refusal
+    vm = SimpleNamespace(id='/s/ss/virtualMachines/1', name='ss_1', instance_id='1', latest_model_applied=True,
+                         instance_view=None)
+    client = SimpleNamespace(
+        virtual_machine_scale_sets=SimpleNamespace(
+            get=lambda rg, name: SimpleNamespace(etag='1', serialize=lambda keep_readonly: {}),
+            begin_create_or_update=put),
+        virtual_machine_scale_set_vms=SimpleNamespace(list=lambda *a, **k: [vm]))
+    ex, _ = executor()
+    ex.client = client
+    step = SimpleNamespace(action='setModelGroup', targets=('/s/ss',), group='/g')
+    with pytest.raises(execute.StepFailed, match='ss_1|1 were added') as err:
+        ex._setModelGroup(step)
+    assert err.value.kind == failures.TRANSIENT
+    ex.members = {'1': vm}  # nothing added: the refusal stands
+    with pytest.raises(execute.StepFailed) as err:
+        ex._setModelGroup(step)
+    assert err.value.kind == failures.PERMANENT

@@ -44,3 +44,17 @@ def test_invalid_resource_groups_raise_naming_the_flag(name):
     with pytest.raises(InvalidArgumentValueError) as error:
         validate_resource_group_name(SimpleNamespace(resource_group_name=name))
     assert '--resource-group' in error.value.error_msg and error.value.recommendations
+
+
+def test_a_group_name_with_ids_resolves_in_their_one_resource_group(monkeypatch):
+    import azure.cli.core.commands.client_factory as factory
+    from azure.cli.core.azclierror import ArgumentUsageError
+    from azext_vmsscrg._validators import _validate_group
+    monkeypatch.setattr(factory, 'get_subscription_id', lambda cli_ctx: '00000000-0000-0000-0000-000000000001')
+    cmd = SimpleNamespace(cli_ctx=None)
+    ns = SimpleNamespace(capacity_reservation_group='g', resource_group_name=['rg', 'RG'])
+    _validate_group(cmd, ns)
+    assert ns.capacity_reservation_group == ('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/'
+                                             'RG/providers/Microsoft.Compute/capacityReservationGroups/g')
+    with pytest.raises(ArgumentUsageError, match='2 resource groups'):
+        _validate_group(cmd, SimpleNamespace(capacity_reservation_group='g', resource_group_name=['a', 'b']))

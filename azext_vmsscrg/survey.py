@@ -57,7 +57,7 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
-    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error)
+    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error, read_group)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
         group, group_error = read_group(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
@@ -117,6 +117,7 @@ def _what_else(client, resource_group_name, name):
 def _scale_set(vmss, resource_group_name):
     profile = vmss.virtual_machine_profile
     policy = vmss.upgrade_policy
+    rolling = policy.rolling_upgrade_policy if policy else None
     return ScaleSet(
         id=vmss.id,
         name=vmss.name,
@@ -134,7 +135,9 @@ def _scale_set(vmss, resource_group_name):
         fault_domain_count=vmss.platform_fault_domain_count,
         spot=bool(profile and (profile.priority or '').lower() == 'spot'),
         etag=vmss.etag,
-        provisioning_state=vmss.provisioning_state)
+        provisioning_state=vmss.provisioning_state,
+        max_batch_percent=rolling.max_batch_instance_percent if rolling else None,
+        pause_seconds=_seconds(rolling.pause_time_between_batches) if rolling else 0.0)
 
 
 def _flexible_members(client, resource_group_name, vmss_id):
@@ -153,12 +156,13 @@ def _flexible_members(client, resource_group_name, vmss_id):
                         latest_model_applied=None, group_id=_group_id(vm.capacity_reservation),
                         zone=vm.zones[0] if vm.zones else None,
                         size=vm.hardware_profile.vm_size if vm.hardware_profile else None,
-                        ephemeral_os_disk=_ephemeral(vm.storage_profile))
+                        ephemeral_os_disk=_ephemeral(vm.storage_profile),
+                        spot=(vm.priority or '').lower() == 'spot')
                for vm, view in zip(vms, views))
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
 
-def _uniform_instances(client, subscription_id, vms, group, group_error):
+def _uniform_instances(client, subscription_id, vms, group, group_error, read_group):
     """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
 
     An instance on the latest model holds the model's group, so it is in that group's list or in none.
@@ -172,7 +176,7 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
     complete = True
     lookup_error = None
     if unresolved:
-        found, searched, lookup_error = _lookup_associations(client, subscription_id)
+        found, searched, lookup_error = _lookup_associations(client, subscription_id, read_group)
         associations.update(found)
         # An instance found nowhere holds no group only if the search saw every group that may hold it.
         complete = lookup_error is None and (not unreadable_group or normalize_id(unreadable_group) in searched)
@@ -183,24 +187,36 @@ def _uniform_instances(client, subscription_id, vms, group, group_error):
                                   power_state=_power_state(vm.instance_view),
                                   latest_model_applied=vm.latest_model_applied, group_id=associations.get(key),
                                   group_known=complete or key in associations or key not in unresolved,
-                                  zone=vm.zones[0] if vm.zones else None))
+                                  zone=vm.zones[0] if vm.zones else None, protected=_protected(vm)))
     return tuple(sorted(instances, key=_instance_order)), lookup_error
 
 
-def _lookup_associations(client, subscription_id):
+def _lookup_associations(client, subscription_id, read_group):
     """Every Uniform instance that a group of the subscription lists, mapped to that group; the groups
-    searched; and the error that stopped the search."""
+    searched; and the error that stopped the search. Groups shared with the subscription from another one
+    (listed by id only) are read one by one through `read_group`."""
     from azure.core.exceptions import HttpResponseError
     try:
         groups = list(client.capacity_reservation_groups.list_by_subscription(
             expand='virtualMachineScaleSetVMs/$ref'))
+        shared = [g.id for g in client.capacity_reservation_groups.list_by_subscription(
+            resource_ids_only='SharedWithSubscription')]
     except HttpResponseError as ex:
         error = _read_error('/subscriptions/{}'.format(subscription_id), ex)
         logger.warning("Could not list the capacity reservation groups of subscription %s to find the groups of "
                        "instances that aren't on the latest model: %s", subscription_id, error.message)
         return {}, set(), error
     found = {normalize_id(vm.id): group.id for group in groups for vm in group.virtual_machines_associated or ()}
-    return found, {normalize_id(group.id) for group in groups}, None
+    searched = {normalize_id(group.id) for group in groups}
+    for group_id in shared:
+        if normalize_id(group_id) in searched:
+            continue
+        group, error = read_group(group_id)
+        if error is not None:
+            return found, searched, error
+        found.update({normalize_id(vm_id): group.id for vm_id in group.associated_ids})
+        searched.add(normalize_id(group_id))
+    return found, searched, None
 
 
 def _read_group(client, group_id):
@@ -267,6 +283,68 @@ def _read_error(resource_id, ex):
     return ReadError(resource_id=resource_id, status_code=ex.status_code,
                      code=error.code if error else None,
                      message=error.message if error and error.message else str(ex))
+
+
+def autoscale_settings(settings, scale_set):
+    """Names of the enabled autoscale settings of the scale set's resource group that target it; [] when they
+    cannot be read (the command does not depend on them)."""
+    from azure.core.exceptions import HttpResponseError
+    try:
+        found = list(settings.list_by_resource_group(scale_set.resource_group))
+    except HttpResponseError as ex:
+        logger.info('Could not read the autoscale settings of resource group %s: %s', scale_set.resource_group, ex)
+        return []
+    return sorted(s.name for s in found if s.enabled is not False and normalize_id(s.target_resource_uri) ==
+                  normalize_id(scale_set.id))
+
+
+def read_members(client, scale_set):
+    """What a step's read-back needs of every member, keyed as steps name them: {key: Instance} with power state
+    and (Uniform) latest model; associations are not resolved here."""
+    if scale_set.orchestration_mode == FLEXIBLE:
+        return {m.name: m for m in _flexible_members(client, scale_set.resource_group, scale_set.id)}
+    # only the instance views: a whole instance takes several times longer to deserialize
+    vms = client.virtual_machine_scale_set_vms.list(scale_set.resource_group, scale_set.name, expand='instanceView',
+                                                    select='instanceView')
+    return {vm.instance_id: Instance(id=vm.id, name=vm.name, instance_id=vm.instance_id,
+                                     power_state=_power_state(vm.instance_view),
+                                     latest_model_applied=vm.latest_model_applied, group_id=None, group_known=False)
+            for vm in vms}
+
+
+def read_power(client, vm_id):
+    """One Flexible member's power state, from its instance view."""
+    parts = _parse(vm_id)
+    return _power_state(client.virtual_machines.instance_view(parts['resource_group'], parts['name']))
+
+
+def read_rolling_upgrade(client, scale_set):
+    """(status code, failed instance count, error message) of the scale set's latest rolling upgrade, or None."""
+    from azure.core.exceptions import ResourceNotFoundError
+    try:
+        latest = client.virtual_machine_scale_set_rolling_upgrades.get_latest(scale_set.resource_group,
+                                                                              scale_set.name)
+    except ResourceNotFoundError:
+        return None
+    code = latest.running_status.code if latest.running_status else None
+    failed = latest.progress.failed_instance_count if latest.progress else None
+    error = latest.error.message if latest.error else None
+    return code, failed, error
+
+
+def _seconds(duration):
+    """An ISO 8601 duration (PT5S, PT1M30S) in seconds; 0 when absent or unreadable."""
+    import re
+    m = re.match(r'^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$', (duration or '').strip(), re.I)
+    if not m:
+        return 0.0
+    d, h, mi, sec = (float(x or 0) for x in m.groups())
+    return d * 86400 + h * 3600 + mi * 60 + sec
+
+
+def _protected(vm):
+    policy = getattr(vm, 'protection_policy', None)
+    return bool(policy and policy.protect_from_scale_set_actions)
 
 
 def _ephemeral(storage_profile):

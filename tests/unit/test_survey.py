@@ -10,7 +10,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError as Sd
 from azure.mgmt.compute.v2024_11_01 import models
 
 from azext_vmsscrg.custom import show_status
-from azext_vmsscrg.inspect import inspect_scale_set
+from azext_vmsscrg.survey import inspect_scale_set
 from azext_vmsscrg.snapshot import FLEXIBLE, UNIFORM
 
 SUB_ID = '00000000-0000-0000-0000-000000000001'
@@ -103,7 +103,8 @@ def forbidden():
 class FakeCompute:
     """Serves what an ARM subscription would and records every request it is sent."""
 
-    def __init__(self, scale_set=None, vms=(), groups=(), reservations=(), errors=None, on_instance_view=None):
+    def __init__(self, scale_set=None, vms=(), groups=(), reservations=(), errors=None, on_instance_view=None,
+                 shared=()):
         self.requests = []
         self._groups = {g['name'].lower(): g for g in groups}
         self._errors = errors or {}
@@ -121,13 +122,19 @@ class FakeCompute:
         self.capacity_reservation_groups = SimpleNamespace(
             get=self._serve('groups.get', lambda rg, name, expand, **sdk: _answer(
                 models.CapacityReservationGroup, self._groups[name.lower()], **sdk)),
-            list_by_subscription=self._serve('groups.list_by_subscription', lambda expand: [
-                models.CapacityReservationGroup.deserialize(g) for g in groups]))
+            list_by_subscription=self._serve('groups.list_by_subscription', self._list_groups(groups, shared)))
         self.capacity_reservations = SimpleNamespace(
             list_by_capacity_reservation_group=self._serve('reservations.list', lambda rg, group: [
                 models.CapacityReservation.deserialize(r) for r in reservations]),
             get=self._serve('reservations.get', lambda rg, group, name, **sdk: _answer(
                 models.CapacityReservation, next(r for r in reservations if r['name'] == name), **sdk)))
+
+    @staticmethod
+    def _list_groups(groups, shared):
+        def respond(expand=None, resource_ids_only=None):  # shared groups are listed by id only
+            listed = [{'id': gid} for gid in shared] if resource_ids_only else groups
+            return [models.CapacityReservationGroup.deserialize(g) for g in listed]
+        return respond
 
     def _serve(self, request, respond):
         def call(*args, **kwargs):
@@ -224,7 +231,7 @@ def test_uniform_instance_behind_the_model_is_found_on_its_earlier_group():
 
     snapshot = inspect(client)
 
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert [i.group_id for i in snapshot.instances] == [GROUP_ID, OLD_GROUP_ID]
     assert all(i.group_known for i in snapshot.instances)
 
@@ -264,7 +271,7 @@ def test_unreadable_group_sends_every_instance_it_may_hold_to_the_search(caplog)
         snapshot = inspect(client)
 
     assert snapshot.group is None and snapshot.group_error.status_code == 403
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert snapshot.instances[0].group_id == GROUP_ID
     assert 'Could not read capacity reservation group' in caplog.text
 
@@ -368,7 +375,7 @@ def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_
     snapshot = inspect(client, lambda subscription_id: remote)
 
     assert snapshot.group_error.status_code == 403 and snapshot.lookup_error is None
-    assert client.count('groups.list_by_subscription') == 1
+    assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert snapshot.instances[0].group_id is None
     assert snapshot.instances[0].group_known is False
 
@@ -386,15 +393,31 @@ def test_block_group_and_its_reservations_schedules_are_read():
     assert client.count('reservations.get') == 1  # a Targeted group's reservations are not read one by one
 
 
-def test_status_warns_about_an_overallocated_reservation(caplog):
+def test_status_warns_about_an_overallocated_reservation(caplog, tmp_path):
     vm_ids = [VMSS_ID + '/virtualMachines/{}'.format(i) for i in range(3)]
     client = FakeCompute(scale_set_json(), [uniform_vm_json(i) for i in range(3)],
                          [group_json(associated=vm_ids, allocated={'r1': vm_ids})],
                          [reservation_json('r1', capacity=2, associated=vm_ids)])
 
     with caplog.at_level(logging.WARNING):
-        result = show_status(SimpleNamespace(cli_ctx=None), client, 'MyResourceGroup', 'MyScaleSet')
+        cli_ctx = SimpleNamespace(config=SimpleNamespace(config_dir=str(tmp_path)))
+        result = show_status(SimpleNamespace(cli_ctx=cli_ctx), client, 'MyResourceGroup', 'MyScaleSet')
 
     assert result['state'] == 'attached'
     assert result['reservations'][0]['overallocated'] is True
     assert 'r1 is overallocated: 3 virtual machines allocated for a capacity of 2' in caplog.text
+
+
+def test_a_stale_instance_on_a_group_shared_from_another_subscription_is_found():
+    vm1 = VMSS_ID + '/virtualMachines/1'
+    remote = dict(group_json(REMOTE_GROUP_ID, associated=[vm1]), name='MyGroup')
+    other = FakeCompute(groups=[remote], reservations=[reservation_json('r1')])
+    client = FakeCompute(scale_set_json(group=None), [uniform_vm_json(0), uniform_vm_json(1, latest=False)],
+                         shared=[REMOTE_GROUP_ID])
+
+    snapshot = inspect(client, lambda subscription_id: other)
+
+    assert [i.group_id for i in snapshot.instances] == [None, REMOTE_GROUP_ID]
+    assert all(i.group_known for i in snapshot.instances) and snapshot.lookup_error is None
+    assert [kw for name, _, kw in client.requests if name == 'groups.list_by_subscription'][1] == {
+        'resource_ids_only': 'SharedWithSubscription'}

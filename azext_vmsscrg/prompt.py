@@ -1,0 +1,58 @@
+"""The one confirmation attach and detach ask for, and the second one when Azure changed in between."""
+from azure.cli.core.azclierror import ManualInterrupt, NoTTYError
+
+from .snapshot import resource_name
+
+
+def prompting(cli_ctx, yes):
+    """Whether the command asks: not with --yes, nor with `az config set core.disable_confirm_prompt=true`."""
+    return not yes and not cli_ctx.config.getboolean('core', 'disable_confirm_prompt', fallback=False)
+
+
+def confirm(snapshot, intent, plan, ask, prefix=''):
+    """One prompt summarising the disruption; without a terminal, --yes is required."""
+    if not ask:
+        return
+    from knack.prompting import NoTTYException, prompt_y_n
+    message = prefix + summary(snapshot, intent, plan) + '\nDo you want to continue?'
+    try:
+        if not prompt_y_n(message, default='n'):
+            raise ManualInterrupt('Operation cancelled: nothing was changed.')
+    except NoTTYException as ex:
+        raise NoTTYError('This command changes the scale set and needs confirmation, but there is no terminal to '
+                         'ask on.', recommendation='Add --yes to run it without asking, or --dry-run to see the '
+                                                   'plan.') from ex
+
+
+def summary(snapshot, intent, plan):
+    scale_set = snapshot.scale_set
+    target = 'to group ' + resource_name(intent.group_id) if intent.action == 'attach' else \
+        'from its capacity reservation group'
+    lines = ['This will {} scale set {} ({}, {} upgrade policy) {}:'.format(
+        intent.action, scale_set.name, scale_set.orchestration_mode, scale_set.upgrade_mode, target)]
+    disruption = plan.disruption()
+    if disruption['instancesDeallocated']:
+        lines.append('  - deallocate {} instance(s), at most {} at once: each is unavailable from its deallocation '
+                     'until it is started again{}'.format(disruption['instancesDeallocated'], plan.largest_batch(),
+                                                          '' if plan.restore else ' (they are left deallocated)'))
+    for reservation in disruption['reservationsSetToZero']:
+        lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
+            resource_name(reservation)))
+    lines.append('  - {} step(s) in all: {}'.format(len(plan.steps), ', '.join(
+        sorted({step.action for step in plan.steps}))))
+    return '\n'.join(lines)
+
+
+def changes(first, second):
+    """What differs between the plan confirmed and the plan made from a fresh read, in words ('' if nothing)."""
+    if first.steps == second.steps:
+        return ''
+    lines = ['The scale set changed since the plan was shown:']
+    gone, new = set(first.deallocated()) - set(second.deallocated()), set(second.deallocated()) - set(
+        first.deallocated())
+    if new:
+        lines.append('  - now also deallocates: ' + ', '.join(sorted(new)))
+    if gone:
+        lines.append('  - no longer deallocates: ' + ', '.join(sorted(gone)))
+    lines.append('  - {} step(s) instead of {}'.format(len(second.steps), len(first.steps)))
+    return '\n'.join(lines) + '\n'
