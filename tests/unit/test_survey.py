@@ -380,13 +380,14 @@ def test_instance_found_nowhere_stays_unknown_when_the_search_could_not_see_the_
     assert snapshot.instances[0].group_known is False
 
 
-def test_block_group_and_its_reservations_schedules_are_read():
+def test_block_group_and_its_reservations_schedules_are_read(tmp_path):
     block = dict(group_json(), properties=dict(group_json()['properties'], reservationType='Block'))
     scheduled = reservation_json('r1')
     scheduled['properties']['scheduleProfile'] = {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
     client = FakeCompute(scale_set_json(), [uniform_vm_json(0)], [block], [scheduled])
 
-    result = show_status(SimpleNamespace(cli_ctx=None), client, 'MyResourceGroup', 'MyScaleSet')
+    cli_ctx = SimpleNamespace(config=SimpleNamespace(config_dir=str(tmp_path)))
+    result = show_status(SimpleNamespace(cli_ctx=cli_ctx), client, 'MyResourceGroup', 'MyScaleSet')
 
     assert result['capacityReservationGroupType'] == 'Block'
     assert result['reservations'][0]['schedule'] == {'start': '2025-08-01T12:00:00Z', 'end': '2025-08-02T11:30:00Z'}
