@@ -18,6 +18,7 @@ import shutil
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 from azure.cli.core.commands.progress import ProgressViewBase
 
@@ -29,16 +30,18 @@ def elapsed(seconds):
     """0:07, 1:02, 1:02:03."""
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return '{}:{:02d}:{:02d}'.format(hours, minutes, secs) if hours else '{}:{:02d}'.format(minutes, secs)
+    return f'{hours}:{minutes:02d}:{secs:02d}' if hours else f'{minutes}:{secs:02d}'
 
 
 class StepView(ProgressViewBase):
     """The CLI's view contract (write, flush, clear) for the progress controller, plus whole lines. `write` draws
-    the bar, on a terminal only; a line first erases the bar, so the two never share a line."""
+    the bar, on a terminal only; a line first erases the bar, so the two never share a line. `quiet`
+    (--only-show-errors): no bar, and only the lines written with always=True."""
 
-    def __init__(self, out, live):
+    def __init__(self, out, quiet):
         super().__init__(out)
-        self.live = live
+        self.quiet = quiet
+        self.live = not quiet and _is_terminal(out)
         self.drawn = False
 
     def write(self, args):
@@ -48,10 +51,12 @@ class StepView(ProgressViewBase):
         text = args.get('message', '')
         width = max(10, min(BAR_WIDTH, columns - len(text) - 6))
         filled = int(width * args['percent'])
-        self.out.write('{}  [{}{}] {}'.format(ERASE, '#' * filled, '-' * (width - filled), text)[:columns + 4])
+        self.out.write(f"{ERASE}  [{'#' * filled}{'-' * (width - filled)}] {text}"[:columns + len(ERASE)])
         self.drawn = True
 
-    def line(self, text):
+    def line(self, text, always=False):
+        if self.quiet and not always:
+            return
         self.clear()
         self.out.write(text + '\n')
         self.flush()
@@ -66,47 +71,49 @@ class StepView(ProgressViewBase):
             self.flush()
 
 
+@dataclass
+class _Run:
+    started: float
+    last_line: float
+    total_steps: int = 0
+    current: tuple = None  # (n, label) of the step running
+    members: tuple = (0, 0)  # done, total in that step
+
+
 class Progress:
     """Steps and their members, as lines and a live bar. `out` (default stderr), `clock` and `interval` (seconds
     between the lines written without a terminal while a step runs) are there for tests."""
 
     def __init__(self, cli_ctx, out=None, clock=time.monotonic, interval=30):
-        out = out or sys.stderr
-        self.quiet = bool(getattr(cli_ctx, 'only_show_errors', False))
-        self.view = StepView(out, live=not self.quiet and _is_terminal(out))
+        self.view = StepView(out or sys.stderr, quiet=bool(getattr(cli_ctx, 'only_show_errors', False)))
         self.hook = cli_ctx.get_progress_controller(det=True)
         self.hook.init_progress(self.view)
         self.clock = clock
         self.interval = interval
         self.lock = threading.Lock()
-        self.started = self.last_line = clock()
-        self.total_steps = 0
-        self.current = None  # (n, label)
-        self.members = (0, 0)  # done, total in the current step
+        self.run = _Run(clock(), clock())
 
     def begin(self, total_steps):
         with self.lock:
-            self.started = self.last_line = self.clock()
-            self.total_steps = total_steps
-            self.current, self.members = None, (0, 0)
+            self.run = _Run(self.clock(), self.clock(), total_steps)
 
     def step(self, n, label):
         """Step `n` (1-based) of begin's total starts: one line."""
         with self.lock:
-            self.current, self.members = (n, label), (0, 0)
-            self._line('Step {}/{}: {}'.format(n, self.total_steps, label))
+            self.run.current, self.run.members = (n, label), (0, 0)
+            self._line(f'Step {n}/{self.run.total_steps}: {label}')
 
     def advance(self, done, total):
         """`done` of the step's `total` members are done. Safe to call from the step's worker threads."""
         with self.lock:
-            self.members = (done, total)
-            if self.quiet or not total:
+            self.run.members = (done, total)
+            if self.view.quiet or not total:
                 return
             if self.view.live:
-                self.hook.add(message='{}/{}  {}'.format(done, total, elapsed(self.clock() - self.started)),
+                self.hook.add(message=f'{done}/{total}  {elapsed(self.clock() - self.run.started)}',
                               value=done, total_val=total)
-            elif self.clock() - self.last_line >= self.interval and self.current:
-                self._line('Step {}/{}: {}/{} done'.format(self.current[0], self.total_steps, done, total))
+            elif self.clock() - self.run.last_line >= self.interval and self.run.current:
+                self._line(f'Step {self.run.current[0]}/{self.run.total_steps}: {done}/{total} done')
 
     def end(self, ok, finish=None):
         """The run is over. ok: one closing line. Not ok: the bar goes; with `finish` (the command that finishes the
@@ -114,24 +121,23 @@ class Progress:
         with self.lock:
             self.view.clear()
             if ok:
-                self._line('Done: {} step{}.'.format(self.total_steps, '' if self.total_steps == 1 else 's'))
+                steps = self.run.total_steps
+                self._line(f"Done: {steps} step{'' if steps == 1 else 's'}.")
             elif finish:
                 self._line(self._summary() + '\nTo finish, run: ' + finish, always=True)
 
     def _summary(self):
-        if not self.current:
+        if not self.run.current:
             return 'Stopped before the first step; nothing was changed.'
-        n, label = self.current
-        done, total = self.members
-        text = 'Stopped in step {}/{} ({}): {} step{} done before it'.format(
-            n, self.total_steps, label, n - 1, '' if n - 1 == 1 else 's')
-        return text + (', {}/{} of its members done.'.format(done, total) if total else '.')
+        (n, label), (done, total) = self.run.current, self.run.members
+        text = (f"Stopped in step {n}/{self.run.total_steps} ({label}): {n - 1} step{'' if n - 1 == 1 else 's'} "
+                'done before it')
+        return text + (f', {done}/{total} of its members done.' if total else '.')
 
     def _line(self, text, always=False):
         now = self.clock()
-        self.last_line = now
-        if always or not self.quiet:
-            self.view.line('[{}] {}'.format(elapsed(now - self.started), text))
+        self.run.last_line = now
+        self.view.line(f'[{elapsed(now - self.run.started)}] {text}', always)
 
 
 def _is_terminal(out):
