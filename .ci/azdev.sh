@@ -11,8 +11,9 @@
 # extension, its scenario tests and cassettes under azext_vmsscrg/tests/latest as in that repository, and the
 # egg-info azdev finds extensions by), azdev's own pylintrc and .flake8 at the root (what `azdev setup` copies), and
 # a git history of two commits, an empty base and the extension, so that the linter's test-coverage rules, which
-# read a diff, see every command and parameter as new. An azure-cli directory with only scripts/ci/cmdcov.yml (.ci/azdev-cmdcov.yml) stands for the CLI repository;
-# the CLI itself is the one installed in .venv-dev. Nothing is fetched and ~/.azure and ~/.azdev are not touched.
+# read a diff, see every command and parameter as new. An azure-cli directory holding only scripts/ci/cmdcov.yml
+# (.ci/azdev-cmdcov.yml) stands for the CLI repository; the CLI itself is the one installed in .venv-dev.
+# .ci/azdev_offline.py keeps azdev off the network; ~/.azure and ~/.azdev are not touched.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEV="$ROOT/.venv-dev/bin"
@@ -43,8 +44,8 @@ git -C "$EXT" -c user.name=azdev -c user.email=azdev@localhost commit -q -m vmss
 printf '[cli]\nrepo_path = %s\n\n[ext]\nrepo_paths = %s\n' "$T/azure-cli" "$EXT" > "$T/azdev/config"
 
 # the linter's coverage rules compare the two commits
-if [ "$1" = linter ]; then set -- "$@" --repo "$EXT" --src HEAD --tgt HEAD~1; fi
+if [ "${1:-}" = linter ]; then set -- "$@" --repo "$EXT" --src HEAD --tgt HEAD~1; fi
 cd "$T"
-env -u CONDA_PREFIX VIRTUAL_ENV="$ROOT/.venv-dev" PATH="$DEV:$PATH" AZDEV_CONFIG_DIR="$T/azdev" AZURE_CONFIG_DIR="$T/azure" \
-    AZURE_EXTENSION_DIR="$T/cliextensions" AZURE_EXTENSION_DEV_SOURCES="$EXT/src" AZURE_CORE_COLLECT_TELEMETRY=0 \
-    "$DEV/python" "$ROOT/.ci/azdev_offline.py" "$@"
+env -u CONDA_PREFIX VIRTUAL_ENV="$ROOT/.venv-dev" PATH="$DEV:$PATH" AZDEV_CONFIG_DIR="$T/azdev" \
+    AZURE_CONFIG_DIR="$T/azure" AZURE_EXTENSION_DIR="$T/cliextensions" AZURE_EXTENSION_DEV_SOURCES="$EXT/src" \
+    AZURE_CORE_COLLECT_TELEMETRY=0 "$DEV/python" "$ROOT/.ci/azdev_offline.py" "$@"
