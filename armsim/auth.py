@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Tokens for the client-credentials flow (rule W3): HS256 JWTs signed with the service principal's secret."""
 import base64
 import hashlib

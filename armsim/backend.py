@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The simulator's state: resources, scheduled events, long-running operations, persistence.
 
 Knows nothing of HTTP. Time-based behaviour is a queue of named events that run when their time

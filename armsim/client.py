@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """A small ARM client for the simulator's own tools (seeding, tests, benchmarks): token, JSON, LRO waits."""
 import json
 import os

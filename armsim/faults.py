@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Fault injection: the failures Azure really produces, chosen deterministically from a seed.
 
 A spec is a comma-separated list (`--faults` on `up`/`serve`, or `POST /simulator/faults {"spec": ...}`):

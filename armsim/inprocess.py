@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The simulator in the test's own process (moto's pattern): the application called directly, without a socket,
 TLS or a token round trip, on a clock the test moves. For tests that only need the model and its rules; tests
 about `az` run stock `az` against a served simulator."""

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """JSON as ARM reads it: also comments, unquoted property names and trailing commas (JSON-C).
 
 `az deployment group create` sends its template that way (`..., template:{...}}`), and templates may hold

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`up` and `down`: run the simulator in the background and point a stock `az` at it."""
 import json
 import os
@@ -28,6 +32,17 @@ def find_az():
         raise LifecycleError("armsim: the Azure CLI ('az') was not found next to {} or on PATH. Install the "
                              "project's environment first (make venv).".format(sys.executable))
     return found
+
+
+def extension_dir():
+    """Where `az` finds extensions after `source DIR/env`: $AZURE_EXTENSION_DIR if set, else `cliextensions` in the
+    virtual environment this Python runs in (the project's: .venv/cliextensions, where the Makefile installs the
+    extension), else az's own default. Never under DIR/azure, which every `up` makes anew."""
+    if os.environ.get("AZURE_EXTENSION_DIR"):
+        return os.path.abspath(os.environ["AZURE_EXTENSION_DIR"])
+    if sys.prefix != sys.base_prefix:
+        return os.path.join(sys.prefix, "cliextensions")
+    return os.path.join(os.path.expanduser("~"), ".azure", "cliextensions")
 
 
 def load_config(directory):
@@ -149,6 +164,7 @@ def _configure_az(az, directory, port, bundle, config):
              "export AZURE_CONFIG_DIR={}".format(azure_dir), "export REQUESTS_CA_BUNDLE={}".format(bundle),
              "export ARMSIM_URL={}".format(endpoint.rstrip("/")), "export ARMSIM_DIR={}".format(directory),
              "export ARMSIM_SUBSCRIPTION={}".format(config["subscription_id"]),
+             "export AZURE_EXTENSION_DIR={}".format(extension_dir()),
              "export PATH={}:$PATH".format(os.path.dirname(az))]
     lines += ["export {}={}".format(k, v) for k, v in AZ_ENV.items()]
     with open(os.path.join(directory, ENV), "w") as f:

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The rule table: every behaviour armsim enforces, its provenance (doc / wire / decision), and where it is checked.
 
 Ids and texts follow ../shared/reference/simulator-rules.md. A refusal names the rule that fired ("(armsim rule

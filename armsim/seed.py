@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Create a described landscape through the simulator's own HTTP API (ARM calls, as any client makes them).
 
 The description (JSON, or YAML when PyYAML is available):

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """ARM template expressions: parse `[...]` strings and evaluate them with a table of template functions.
 
 A known subset of the template language (https://learn.microsoft.com/azure/azure-resource-manager/templates/

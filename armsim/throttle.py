@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Azure-like write throttling (decision rule W13): a budget of writes per rolling minute.
 
 With `--write-budget N`, at most N writes (PUT, PATCH, POST, DELETE under /subscriptions/) are accepted in any

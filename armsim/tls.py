@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """A self-signed certificate for 127.0.0.1 (rule W1), and a CA bundle that trusts it besides the usual roots."""
 import datetime
 import ipaddress

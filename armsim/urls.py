@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The route table: specific providers first, opaque storage for other providers last."""
 from .responses import capacity, catalog, deployments, identity, operations, resources, scalesets, simulator, vms
 from .routes import Routes

@@ -1,6 +1,10 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 from azure.cli.core import AzCommandsLoader
 
-from azext_vmsscrg._help import helps  # noqa: F401  pylint: disable=unused-import
+from ._help import helps  # noqa: F401  pylint: disable=unused-import
 
 
 class VmssCapacityReservationCommandsLoader(AzCommandsLoader):

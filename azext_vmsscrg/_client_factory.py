@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 def cf_compute(cli_ctx, *_):
     from azure.cli.core.commands.client_factory import get_mgmt_service_client
     from azure.cli.core.profiles import ResourceType
@@ -23,7 +27,7 @@ def cf_autoscale(cli_ctx):
     return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_MONITOR).autoscale_settings
 
 
-class OperationGroups:
+class OperationGroups:  # pylint: disable=too-few-public-methods
     """The compute client, with each operation group made once. The multi-API client makes a new one on every
     access (`client.virtual_machines`), with a serializer and a deserializer over every model of its API
     version: about a millisecond each time, as much as the request it is used for."""

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Table transformers. Loaded with the command table, so it imports nothing heavy (not even .snapshot's
 dataclasses): every `az vmss ...` pays for what this module imports."""
 from collections import OrderedDict

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 from knack.help_files import helps  # pylint: disable=unused-import
 
 helps['vmss capacity-reservation'] = """
@@ -51,7 +55,9 @@ long-summary: >
     deallocated.
 
 
-    --strategy deallocate (the default; option 1 of the documentation) deallocates what has to move:
+    --strategy deallocate (option 1 of "Remove a Virtual Machine Scale Set association from a Capacity
+    Reservation group", learn.microsoft.com/azure/virtual-machines/capacity-reservation-remove-virtual-machine-scale-set)
+    deallocates what has to move:
     for a Uniform scale set every allocated instance, for the whole time it takes to change the model and
     bring the instances up to date by the upgrade policy (Automatic and Rolling: Azure does it; Manual:
     this command upgrades the instances in batches); for a Flexible scale set the members, batch by batch
@@ -69,8 +75,12 @@ examples:
     text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --yes
   - name: Detach a Flexible scale set ten percent of its members at a time.
     text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --max-unavailable 10 --yes
-  - name: Detach without deallocating, by setting the reservations to capacity 0.
-    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --yes
+  - name: Detach and leave deallocated the instances it deallocates (to start them later yourself).
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --leave-deallocated --yes
+  - name: See the plan for detaching without deallocating, by setting the reservations to capacity 0.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --dry-run
+  - name: Detach without deallocating, even though other VMs use the same reservations and lose their guarantee.
+    text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --force --yes
 """
 
 helps['vmss capacity-reservation attach'] = """
@@ -90,6 +100,10 @@ examples:
     text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --dry-run
   - name: Attach without a prompt.
     text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --yes
+  - name: Attach a Flexible scale set one member in ten at a time, two operations at once.
+    text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --max-unavailable 10 --concurrency 2 --yes
+  - name: Attach and leave deallocated the instances it deallocates.
+    text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg MyGroup --leave-deallocated --yes
   - name: Attach to a group in another resource group, by id.
     text: az vmss capacity-reservation attach -g MyResourceGroup -n MyScaleSet --crg /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/OtherGroup/providers/Microsoft.Compute/capacityReservationGroups/MyGroup --yes
 """

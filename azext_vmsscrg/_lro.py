@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Long-running operations polled at the pace Azure asks for.
 
 azure-core's ARM poller reads an operation's status as soon as the operation is accepted, although the

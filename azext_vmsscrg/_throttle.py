@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Azure's throttling, honoured by every thread of a command at once.
 
 ARM counts writes (and, separately, reads) per subscription; past the limit it answers 429 with Retry-After.
@@ -11,8 +15,8 @@ retry policy never sees a 429 unless a request has been refused for MAX_WAIT sec
 import threading
 import time
 
-from azure.core.pipeline.policies import HTTPPolicy
 from knack.log import get_logger
+from azure.core.pipeline.policies import HTTPPolicy
 
 logger = get_logger(__name__)
 
@@ -21,7 +25,7 @@ DEFAULT_RETRY_AFTER = 10.0  # a 429 without a usable Retry-After
 MAX_WAIT = 1800.0  # seconds one request may spend refused before the 429 goes up to the retry policy
 
 
-class ThrottleGate(HTTPPolicy):
+class ThrottleGate(HTTPPolicy):  # pylint: disable=too-few-public-methods
     def __init__(self, clock=time.monotonic, sleep=time.sleep, max_wait=MAX_WAIT):
         super().__init__()
         self._clock = clock

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 import re
 
 from azure.cli.core.azclierror import ArgumentUsageError, InvalidArgumentValueError
@@ -19,7 +23,7 @@ def validate_resource_group_name(namespace):
     for name in names if isinstance(names, list) else [names]:
         if name is not None and not _RESOURCE_GROUP.fullmatch(name):
             raise InvalidArgumentValueError(
-                "Invalid --resource-group '{}': not a valid resource group name.".format(name),
+                f"Invalid --resource-group '{name}': not a valid resource group name.",
                 recommendation="Use 1-90 letters, digits, underscores, parentheses, hyphens or periods, not ending "
                                "with a period: 'az group list -o table' lists your resource groups.")
 
@@ -30,7 +34,7 @@ def validate_vmss_name(namespace):
     for name in names if isinstance(names, list) else [names]:
         if not _VMSS_NAME.fullmatch(name):
             raise InvalidArgumentValueError(
-                "Invalid --name '{}': not a valid scale set name.".format(name),
+                f"Invalid --name '{name}': not a valid scale set name.",
                 recommendation='Use 1-64 letters, digits, underscores, periods or hyphens, starting with a letter '
                                'or digit and ending with a letter, digit or underscore.')
 
@@ -65,11 +69,11 @@ def validate_attach(cmd, namespace):
 def _validate_numbers(namespace):
     if not 1 <= namespace.max_unavailable <= 100:
         raise InvalidArgumentValueError(
-            '--max-unavailable must be a percentage from 1 to 100, not {}.'.format(namespace.max_unavailable),
+            f'--max-unavailable must be a percentage from 1 to 100, not {namespace.max_unavailable}.',
             recommendation='For example --max-unavailable 20 takes at most a fifth of the members down at a time.')
     if namespace.concurrency is not None and not 1 <= namespace.concurrency <= MAX_CONCURRENCY:
-        raise InvalidArgumentValueError('--concurrency must be from 1 to {}, not {}.'.format(
-            MAX_CONCURRENCY, namespace.concurrency))
+        raise InvalidArgumentValueError(
+            f'--concurrency must be from 1 to {MAX_CONCURRENCY}, not {namespace.concurrency}.')
 
 
 def _validate_group(cmd, namespace):
@@ -82,14 +86,14 @@ def _validate_group(cmd, namespace):
         if (parts.get('namespace') or '').lower() != 'microsoft.compute' or \
                 (parts.get('type') or '').lower() != 'capacityreservationgroups' or parts.get('child_type_1'):
             raise InvalidArgumentValueError(
-                "Invalid --capacity-reservation-group '{}': not the id of a capacity reservation group.".format(value),
+                f"Invalid --capacity-reservation-group '{value}': not the id of a capacity reservation group.",
                 recommendation='Give a group name, or an id like /subscriptions/<id>/resourceGroups/<group>/providers/'
                                'Microsoft.Compute/capacityReservationGroups/<name>.')
         namespace.capacity_reservation_group = value
         return
     if not _GROUP_NAME.fullmatch(value):
         raise InvalidArgumentValueError(
-            "Invalid --capacity-reservation-group '{}': not a valid group name.".format(value),
+            f"Invalid --capacity-reservation-group '{value}': not a valid group name.",
             recommendation='Use 1-80 letters, digits, underscores, periods or hyphens, or the full group id.')
     namespace.capacity_reservation_group = resource_id(
         subscription=get_subscription_id(cmd.cli_ctx), resource_group=_one_resource_group(namespace),

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Run a plan's steps: long-running operations, bounded concurrency, retries, progress, read-back, compensation.
 
 Each write is checked by reading back what it should have changed (through the survey, the one reader). A

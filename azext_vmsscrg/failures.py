@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Which failures are worth another attempt: one table, Azure's error code first, the HTTP status second.
 
 TRANSIENT: sent again after a backoff that honours Retry-After. PERMANENT: the run stops at once, undoes what

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The durable record of a run's intent: what it set out to do, and which members it took down.
 
 It is written before the first deallocation (and again before each one) and removed when a run ends well, so

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """What attach and detach return, and the errors that say where each member stands and how to finish."""
 from azure.cli.core.azclierror import AzureResponseError, ManualInterrupt, ValidationError
 

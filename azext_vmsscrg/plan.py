@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Pure planning: from a Snapshot and an Intent, the ordered steps that attach or detach a scale set.
 
 No requests and no SDK here: the same input always gives the same plan, and every check that can

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The one confirmation attach and detach ask for, and the second one when Azure changed in between."""
 from azure.cli.core.azclierror import ManualInterrupt, NoTTYError
 

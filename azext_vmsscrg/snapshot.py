@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """What the survey read about one scale set, as plain frozen data.
 
 Nothing here imports the SDK or makes a request, so a planner can consume a snapshot as it is.

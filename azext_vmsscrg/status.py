@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Pure presentation: a Snapshot (and the journal's record of an unfinished run) becomes the `status` result.
 No requests, no SDK."""
 from .snapshot import (ATTACHED, DETACHED, UNKNOWN, association_state, held_group, normalize_id, resource_name,

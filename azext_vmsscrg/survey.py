@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Read-only: gather one Snapshot of a scale set and the capacity reservation group in play.
 
 The requests don't grow with the number of instances, apart from paging and the instance views of

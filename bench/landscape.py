@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The benchmark's scale sets: seeded fast through armsim's ARM API, and their end state read back directly.
 
 Every scale set is regional, on a regional group `g` whose one reservation covers all its instances, with

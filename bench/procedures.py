@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The two ways to the same end state: our one command, and the documented `az` commands run one after another.
 
 The documented way is what a person (or a script that follows the documents) types, in order:

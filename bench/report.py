@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The benchmark's one table, and its JSON."""
 
 HEADERS = ["pass", "scenario", "N", "ours s", "documented s", "ratio", "limit s (ops x L)", "ours/limit",

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """On-demand capacity: pools of free machines per location, zone (or region) and size, and what each machine or
 reservation holds (rules K1-K7). Knows nothing of HTTP.
 

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Who may join or leave a capacity reservation group, and when (rules A2-A5s, A8).
 
 Each check raises before anything changes. Azure documents these constraints but not its error texts

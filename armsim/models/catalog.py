@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """What a region offers: locations and their zones, VM sizes (the resource SKU list) and marketplace images.
 
 Tables, not code: add a row to offer more. Shapes follow Compute's ResourceSkus list and VirtualMachineImages

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Template deployments (Microsoft.Resources/deployments) in a resource group.
 
 A PUT validates the whole template first (parameters, every expression's functions, every resource type,

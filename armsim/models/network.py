@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Network resources kept with what Azure fills in: ids of named children, provisioning state, resource guid,
 addresses, default security rules, and the back-references (a subnet's IP configurations, a NIC's VM).
 

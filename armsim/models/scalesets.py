@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Virtual machine scale sets, Uniform and Flexible, their Uniform instances, and upgrades (A5-A7)."""
 import copy
 import json

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """HTTP for what a region offers: the resource SKU list, VM sizes, and marketplace image look-ups."""
 from ..models import catalog
 

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """HTTP for template deployments in a resource group (Microsoft.Resources/deployments)."""
 from ..ids import ResourceId
 from ..models import deployments

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """What the Azure CLI itself needs: cloud metadata (W2), OIDC discovery and tokens (W3), subscriptions, tenants."""
 import time
 from urllib.parse import parse_qsl

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Long-running operation status (W6): the async-operation resource and its monitor (Location) form."""
 from ..errors import NotFound
 from ..server import Response

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Resource groups and resources of other providers (opaque storage)."""
 from ..errors import SubscriptionNotFound
 from ..ids import ResourceId

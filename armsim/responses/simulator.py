@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Control endpoints outside ARM's namespace: request log, rules, reset, faults, write budget, capacity, health."""
 from .. import rules
 from ..errors import InvalidParameter

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Landscapes for the rule and procedure tests (armsim/seed.py format), and state read back through stock az."""
 import time
 from concurrent.futures import ThreadPoolExecutor

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Replay the requests of real Azure recordings (VCR cassettes) against armsim and compare the answers.
 
 Used by test_conformance.py. A recording is read in place from ../shared/reference/azure-recordings/.

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """armsim against the official Compute API examples (../shared/reference/api-examples, api-version 2024-11-01).
 
 Each case creates in the simulator the resources an example describes, sends the example's request, and

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`az vm create` and `az vmss create` as the capacity reservation documents and azure-cli's scenario test write
 them, run with stock `az` against armsim; what they created is what `show` reports.
 

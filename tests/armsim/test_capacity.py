@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """On-demand capacity runs out (rules K1-K7), observed through stock `az`: exit codes, Azure's error codes and texts,
 power states and reservations read back, and GET /simulator/capacity.
 

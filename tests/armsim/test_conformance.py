@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Conformance: replay real Azure recordings against armsim and compare every served answer.
 
 The recordings (../shared/reference/azure-recordings/*.yaml) are read in place. Per served request the

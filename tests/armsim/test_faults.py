@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Fault injection (armsim/faults.py): the spec, each kind's answer on the wire, what it leaves behind, counts,
 determinism, and the routes it never touches; rules F1 and F2 through stock az (test_rules.py counts them)."""
 import contextlib

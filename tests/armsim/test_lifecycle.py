@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`python -m armsim up|down|serve`: readiness, persistence, clear errors, nothing left running."""
 import os
 import signal
@@ -40,6 +44,23 @@ def test_up_configures_stock_az_and_down_stops_it(tmp_path):
         assert armsim("down", "--dir", d).returncode == 0
     assert not alive(pid)
     assert "not running" in armsim("down", "--dir", d).stdout
+
+
+def test_readme_sequence_finds_the_extension_after_down_and_up(tmp_path):
+    """README: `armsim up`, `source DIR/env`, `az` with the extension `make extension` installed; again after `down`
+    and `up` (DIR/azure is made anew each time), with no AZURE_EXTENSION_DIR in the shell beforehand."""
+    d = str(tmp_path / "sim")
+    shell = {k: v for k, v in os.environ.items() if k != "AZURE_EXTENSION_DIR"}
+    for _ in range(2):
+        assert armsim("up", "--dir", d, env=shell).returncode == 0
+        try:
+            assert lifecycle.read_env(d)["AZURE_EXTENSION_DIR"] == os.path.join(sys.prefix, "cliextensions")
+            done = subprocess.run(["bash", "-c", 'source "$1/env" && az vmss capacity-reservation status -h', "-", d],
+                                  env=shell, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+                                  cwd=d)
+            assert done.returncode == 0 and "Show whether a scale set" in done.stdout, done.stderr
+        finally:
+            assert armsim("down", "--dir", d).returncode == 0
 
 
 def test_state_file_survives_restart(tmp_path):

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The documents as a test suite: each procedure of ../shared/reference/procedures/ that the CLI can run, its
 `az` commands verbatim (placeholders filled in, in the documented order), against a seeded starting landscape;
 then the documented end state, read through `az capacity reservation group show --instance-view`, `az vmss show`

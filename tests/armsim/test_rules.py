@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Every rule of armsim/rules.py, each with a case it allows and a case it refuses (or the boundary it draws),
 observed through stock `az` only: exit codes, the error code and rule id it prints, and the state read back.
 

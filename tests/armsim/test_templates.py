@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The template engine in-process (no server, no az): the expression language, validation, and a deployment of
 the template `az vmss create` sent in a real recording, run on a clock the test drives."""
 import json

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Rule W13, `--write-budget N`: at most N writes per rolling minute, 429 with Retry-After beyond, and counters
 that tell whether clients waited for the Retry-After they were given."""
 import os

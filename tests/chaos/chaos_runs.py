@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Chaos and kill runs: the real `az` with the installed wheel against armsim with injected faults, or killed
 at random moments, re-run as a user would until it succeeds; the invariants are checked through stock az after
 every run that exits 0 and at the end of every seed.

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Chaos: detach and attach on Uniform and Flexible scale sets under injected faults, and killed with SIGKILL
 after random delays (mid-request, mid-poll, between steps), each re-run until it succeeds, with the invariants of
 chaos_runs checked after every exit 0. CHAOS_SEEDS=N and KILL_SEEDS=N for more seeds (make chaos); CHAOS_SCARCITY=N

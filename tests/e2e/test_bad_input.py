@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Bad input: each case exits non-zero with an Azure CLI error class and a message that names what to fix,
 and the simulator's request log shows that nothing was written."""
 import subprocess

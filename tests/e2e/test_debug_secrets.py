@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`--debug` output of status, attach and detach holds no token, client secret or private key, even when the
 command signs in afresh (no cached token) and its requests are logged in full. The cassettes' part of this is
 tests/scenario/test_scenario_cassettes.py."""

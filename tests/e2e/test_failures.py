@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Failure paths with the installed wheel against armsim: a re-run is never more disruptive than the plan, and no
 failure leaves a member down. End states through stock az; writes from the simulator's request log."""
 import datetime

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Large scale sets against a simulator whose operations take time: concurrency and read counts, measured
 from the simulator's request log (never from timers asserted in tests)."""
 import pytest

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The one base class of the recorded scenario tests, and the one helper that creates their resources.
 
 Two modes, chosen by AZURE_TEST_RUN_LIVE (the test SDK's switch):

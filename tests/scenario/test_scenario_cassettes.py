@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """What the cassettes must never hold (Authorization headers, tokens, keys, secrets, the simulator's
 address), and that each belongs to a test. Run offline on every `make test`; `make record` runs it again
 with the recording simulator's $ARMSIM_DIR, to look for that simulator's own port, ids and secret too."""

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`--dry-run`: the plan, with reasons and the expected disruption, and not one write request."""
 from scenario_base import VmssCrgScenarioTest, crg, flexible, member, uniform
 

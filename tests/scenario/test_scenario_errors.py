@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The main refusals: each raises its typed error with a message naming the problem, and writes nothing."""
 from azure.cli.core.azclierror import InvalidArgumentValueError, ResourceNotFoundError, ValidationError
 

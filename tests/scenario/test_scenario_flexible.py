@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Flexible scale sets, with and without a VM profile, one recorded lifecycle each: status, detach
 (deallocate), attach, switch groups, detach (zero-capacity).
 

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Playback is offline: the CLI under test runs with the default cloud, an empty configuration directory
 and no login, and cannot open a socket (to the simulator on 127.0.0.1 or anywhere else)."""
 import os

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """`az vmss capacity-reservation status`, recorded: attached, detached and partial scale sets."""
 from scenario_base import VmssCrgScenarioTest, crg, flexible, member, uniform
 

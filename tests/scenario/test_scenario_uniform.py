@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Uniform scale sets, one recorded lifecycle per upgrade policy: status, detach (deallocate), attach,
 switch groups, detach (zero-capacity), each checked against the result and the end state."""
 from scenario_base import VmssCrgScenarioTest, crg, uniform

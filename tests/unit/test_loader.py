@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The loader, the command table and the help, as the CLI sees them."""
 import subprocess
 import sys
@@ -66,3 +70,39 @@ def test_loading_the_extension_imports_no_sdk():
                             cwd=Path(__file__).parents[2]).stdout
 
     assert loaded.strip() == '[]'
+
+
+def test_group_is_preview_while_the_version_is_a_beta():
+    import re
+    from azext_vmsscrg.commands import is_preview
+    version = re.search(r"^VERSION = '(.*)'", (Path(__file__).parents[2] / 'setup.py').read_text(), re.M).group(1)
+    loader = COMMAND_LOADER_CLS(cli_ctx=DummyCli())
+    loader.load_command_table(None)
+
+    assert is_preview() == bool(re.search(r'(a|b|rc)\d+$', version))
+    assert bool(loader.command_group_table['vmss capacity-reservation'].group_kwargs.get('is_preview')) == \
+        is_preview()
+
+
+def test_help_states_no_default_the_cli_also_prints():
+    """The CLI appends "Default: X." from the function's signature; the help text must not say it again."""
+    loader = COMMAND_LOADER_CLS(cli_ctx=DummyCli())
+    loader.skip_applicability = True
+    loader.load_arguments('vmss capacity-reservation detach')
+    helps_given = {(scope, dest): argument.settings.get('help') or ''
+                   for scope, arguments in loader.argument_registry.arguments.items()
+                   for dest, argument in arguments.items()}
+
+    assert ('vmss capacity-reservation attach', 'max_unavailable') in helps_given
+    assert [key for key, text in helps_given.items() if 'default:' in text.lower()] == []
+
+
+@pytest.mark.parametrize('command, options', [
+    ('detach', ['--dry-run', '--yes', '--max-unavailable', '--leave-deallocated', '--strategy zero-capacity',
+                '--force']),
+    ('attach', ['--crg', '--dry-run', '--yes', '--max-unavailable', '--concurrency', '--leave-deallocated'])])
+def test_examples_show_every_option(command, options):
+    texts = ' '.join(e['text'] for e in yaml.safe_load(helps['vmss capacity-reservation ' + command])['examples'])
+
+    for option in options:
+        assert option in texts

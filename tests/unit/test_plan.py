@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The planner is pure: snapshots in, plans out. Table cases for the shapes, properties for the safety rules.
 
 `play` runs a plan over a snapshot under the association rules Azure documents (a deallocated member changes

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The client's throttle gate: a 429 holds every request of its kind until the Retry-After has elapsed."""
 import io
 from types import SimpleNamespace

@@ -1,0 +1,146 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
+"""_progress.Progress on the CLI's own progress controller: lines on any stream, a bar only on a terminal."""
+import io
+import threading
+
+import pytest
+from azure.cli.core.mock import DummyCli
+
+from azext_vmsscrg._progress import Progress, elapsed
+
+
+class Stream(io.StringIO):
+    def __init__(self, terminal):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self):
+        return self.terminal
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def reporter(terminal, only_show_errors=False, interval=30):
+    cli = DummyCli()
+    cli.only_show_errors = only_show_errors
+    out, clock = Stream(terminal), Clock()
+    return Progress(cli, out=out, clock=clock, interval=interval), out, clock
+
+
+def run(progress, clock):
+    progress.begin(2)
+    progress.step(1, 'set the model\'s group')
+    progress.advance(1, 1)
+    clock.now += 5
+    progress.step(2, 'deallocate 4 VM(s) (batch 1)')
+    for done in range(5):
+        progress.advance(done, 4)
+        clock.now += 20
+    progress.end(ok=True)
+
+
+def test_without_a_terminal_lines_only_no_carriage_return_no_level_prefix():
+    progress, out, clock = reporter(terminal=False)
+    run(progress, clock)
+
+    assert out.getvalue().splitlines() == [
+        "[0:00] Step 1/2: set the model's group",
+        '[0:05] Step 2/2: deallocate 4 VM(s) (batch 1)',
+        '[0:45] Step 2/2: 2/4 done',
+        '[1:25] Step 2/2: 4/4 done',
+        '[1:45] Done: 2 steps.',
+    ]
+    assert '\r' not in out.getvalue() and '\x1b' not in out.getvalue()
+
+
+def test_on_a_terminal_the_bar_is_erased_before_each_line():
+    progress, out, clock = reporter(terminal=True)
+    run(progress, clock)
+    text = out.getvalue()
+
+    lines = [chunk.rsplit('\x1b[K', 1)[-1] for chunk in text.split('\n') if chunk]
+    assert lines == ["[0:00] Step 1/2: set the model's group", '[0:05] Step 2/2: deallocate 4 VM(s) (batch 1)',
+                     '[1:45] Done: 2 steps.']
+    bars = [chunk for chunk in text.split('\r\x1b[K') if chunk.startswith('  [')]
+    assert bars[-1] == '  [##############################] 4/4  1:25'
+    assert '  [---------------' in bars[1] and '0/4' in bars[1]
+    assert 'Finished' not in text and 'WARNING' not in text and text.count('Done') == 1
+
+
+def test_a_long_label_does_not_squeeze_the_bar():
+    progress, out, _ = reporter(terminal=True)
+    progress.begin(1)
+    progress.step(1, 'associate /subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/'
+                     'capacityReservationGroups/{}'.format('0' * 36, 'r' * 90, 'g' * 80))
+    progress.advance(1, 2)
+
+    assert '[###############---------------] 1/2' in out.getvalue()
+
+
+def test_only_show_errors_prints_nothing_on_success():
+    for terminal in (True, False):
+        progress, out, clock = reporter(terminal=terminal, only_show_errors=True)
+        run(progress, clock)
+        assert out.getvalue() == ''
+
+
+@pytest.mark.parametrize('terminal', [True, False])
+def test_after_an_interrupt_only_what_was_done_and_how_to_finish(terminal):
+    progress, out, clock = reporter(terminal=terminal, only_show_errors=True)
+    progress.begin(4)
+    progress.step(1, 'set the model\'s group')
+    progress.step(2, 'deallocate 10 VM(s) (batch 1)')
+    progress.advance(3, 10)
+    clock.now += 12
+    progress.end(ok=False, finish='az vmss capacity-reservation detach -g rg -n s --yes')
+
+    assert out.getvalue().rsplit('\x1b[K', 1)[-1] == (
+        '[0:12] Stopped in step 2/4 (deallocate 10 VM(s) (batch 1)): 1 step done before it, 3/10 of its members '
+        'done.\nTo finish, run: az vmss capacity-reservation detach -g rg -n s --yes\n')
+    assert 'Done' not in out.getvalue() and '100' not in out.getvalue()
+
+
+def test_a_failure_without_finish_only_erases_the_bar():
+    progress, out, _ = reporter(terminal=True)
+    progress.begin(1)
+    progress.step(1, 'start 2 VM(s)')
+    progress.advance(1, 2)
+    progress.end(ok=False)
+
+    assert out.getvalue().endswith('1/2  0:00\r\x1b[K')
+
+
+def test_advance_from_worker_threads():
+    progress, out, _ = reporter(terminal=False, interval=0)
+    progress.begin(1)
+    progress.step(1, 'start 200 VM(s)')
+    count, lock = [0], threading.Lock()
+
+    def one():
+        with lock:
+            count[0] += 1
+            done = count[0]
+        progress.advance(done, 200)
+
+    workers = [threading.Thread(target=one) for _ in range(200)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 201 and all(line.startswith('[0:00] Step 1/1: ') for line in lines)
+    assert sorted(int(line.split(': ')[1].split('/')[0]) for line in lines[1:]) == list(range(1, 201))
+
+
+def test_elapsed():
+    assert [elapsed(s) for s in (0, 7.9, 62, 3723)] == ['0:00', '0:07', '1:02', '1:02:03']
