@@ -18,8 +18,9 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
 
     def options(p):
-        p.add_argument("--lro-seconds", type=float,
-                       help="duration of long-running operations (default 0: 202 or 201 and done at the first poll)")
+        p.add_argument("--lro-seconds", metavar="MEAN[:SPREAD[:SEED]]",
+                       help="duration of long-running operations (default 0: 202 or 201 and done at the first poll); "
+                            "with SPREAD, each drawn uniformly from MEAN +- SPREAD, seeded (rule W16)")
         p.add_argument("--synchronous", action="store_true", default=None,
                        help="rule W10: with --lro-seconds 0, answer writes synchronously (200/201, no async headers) "
                             "instead of as Azure does; a shortcut, never the default")
@@ -34,6 +35,11 @@ def main(argv=None):
         p.add_argument("--write-budget", metavar="N[/S]",
                        help="rule W13: at most N writes per minute (or per S seconds), 429 with Retry-After beyond; "
                             "0: no budget (default)")
+        p.add_argument("--arm-limits", metavar="on|reads=250/25,writes=200/10,deletes=200/10[,compute=off]",
+                       help="rules W14, W15: ARM's token buckets per subscription (SIZE tokens, RATE back per "
+                            "second; kinds left out keep these documented sizes) and Compute's per-operation "
+                            "limits, 429 with Retry-After beyond, x-ms-ratelimit-remaining-* headers on every "
+                            "answer; off by default")
         p.add_argument("--capacity", action="append", default=None, metavar="LOCATION[/ZONE]:SIZE=COUNT",
                        help="rules K1-K7: COUNT free on-demand machines of SIZE in LOCATION (or one of its zones); "
                             "repeatable; unlimited when not set. See GET/POST /simulator/capacity")
@@ -62,7 +68,7 @@ def main(argv=None):
             port = lifecycle.up(args.dir, args.lro_seconds, args.page_size, args.state_file, args.port,
                                 consistency_seconds=args.consistency_seconds, pause_scale=args.pause_scale,
                                 rule_overrides=args.rule, write_budget=args.write_budget, faults=args.faults,
-                                synchronous=args.synchronous, capacity=args.capacity)
+                                synchronous=args.synchronous, capacity=args.capacity, arm_limits=args.arm_limits)
             print("armsim listening on https://127.0.0.1:{}/ ; run: source {}".format(
                 port, os.path.join(os.path.abspath(args.dir), lifecycle.ENV)))
         elif args.command == "down":
@@ -81,7 +87,7 @@ def main(argv=None):
 
 def serve(args):
     from .app import build
-    from .backend import Options
+    from .backend import LroOptionError, Options, parse_lro
     from .server import serve as run_server
     from . import faults, rules, throttle, tls
     logging.basicConfig(level=logging.INFO, format="%(asctime)s armsim %(levelname)s %(message)s")
@@ -92,9 +98,12 @@ def serve(args):
     from .models import allocation
     try:
         throttle.parse(args.write_budget)
+        throttle.parse_limits(args.arm_limits)
+        parse_lro(args.lro_seconds)
         faults.parse(args.faults)
         allocation.parse_all(args.capacity)
-    except (throttle.BudgetOptionError, faults.FaultSpecError, allocation.CapacitySpecError) as e:
+    except (throttle.BudgetOptionError, throttle.LimitsOptionError, LroOptionError, faults.FaultSpecError,
+            allocation.CapacitySpecError) as e:
         raise lifecycle.LifecycleError(str(e)) from e
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
@@ -102,7 +111,8 @@ def serve(args):
                                                 "state_file": args.state_file,
                                                 "consistency_seconds": args.consistency_seconds,
                                                 "pause_scale": args.pause_scale, "write_budget": args.write_budget,
-                                                "synchronous": args.synchronous, "capacity": args.capacity})
+                                                "synchronous": args.synchronous, "capacity": args.capacity,
+                                                "arm_limits": args.arm_limits})
     cert, key, _ = tls.ensure_certificate(directory)
     opts = Options(lro_seconds=config.get("lro_seconds") or 0, page_size=config.get("page_size") or 100,
                    state_file=config.get("state_file"), subscription_id=config["subscription_id"],
@@ -111,7 +121,7 @@ def serve(args):
                    consistency_seconds=config.get("consistency_seconds") or 0,
                    pause_scale=_given(config.get("pause_scale"), 1.0), write_budget=config.get("write_budget"),
                    synchronous=config.get("synchronous") or False,
-                   capacity=config.get("capacity"))
+                   capacity=config.get("capacity"), arm_limits=config.get("arm_limits"))
     app = build(opts, log_path=os.path.join(directory, lifecycle.REQUESTS))
     app.backend.faults.configure(args.faults or "")  # `up` turns them on later, once az is signed in
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -122,10 +132,12 @@ def serve(args):
             f.write(str(port))
         os.replace(tmp, os.path.join(directory, lifecycle.PORT))
         logging.info("listening on https://127.0.0.1:%s/ (lro %ss%s, page size %s, state %s, consistency %ss, "
-                     "pause scale %s, rules %s, write budget %s, faults %s, capacity %s)", port, opts.lro_seconds,
+                     "pause scale %s, rules %s, write budget %s, arm limits %s, faults %s, capacity %s)", port,
+                     args.lro_seconds or 0,
                      " synchronous" if opts.synchronous else "", opts.page_size, opts.state_file or "in memory",
                      opts.consistency_seconds, opts.pause_scale,
-                     opts.rule_overrides or "default readings", opts.write_budget or "none", args.faults or "none",
+                     opts.rule_overrides or "default readings", opts.write_budget or "none", opts.arm_limits or "off",
+                     args.faults or "none",
                      ", ".join(opts.capacity) or "unlimited")
 
     try:

@@ -12,6 +12,7 @@ import datetime
 import heapq
 import json
 import os
+import random
 import threading
 import time
 import uuid
@@ -51,8 +52,8 @@ class Options:
     def __init__(self, lro_seconds=0.0, page_size=100, state_file=None, subscription_id=None,
                  tenant_id=None, client_id=None, client_secret=None, rule_overrides=None, consistency_seconds=0.0,
                  pause_scale=1.0, write_budget=None, synchronous=False,
-                 capacity=None):
-        self.lro_seconds = float(lro_seconds)
+                 capacity=None, arm_limits=None):
+        self.lro_seconds, self.lro_spread, self.lro_seed = parse_lro(lro_seconds)  # rule W16
         self.synchronous = bool(synchronous)  # rule W10: the shortcut, never the default
         self.page_size = int(page_size)
         self.consistency_seconds = float(consistency_seconds)  # rule C5
@@ -65,6 +66,25 @@ class Options:
         self.rule_overrides = dict(rule_overrides or {})  # {rule id: "opposite"} (rules.parse_overrides)
         self.write_budget = write_budget  # rule W13: "N" writes per minute or "N/S" per S seconds (throttle.parse)
         self.capacity = list(capacity or [])  # rule K1: "LOCATION[/ZONE]:SIZE=COUNT" on-demand pools
+        self.arm_limits = arm_limits  # rules W14, W15: "reads=250/25,writes=200/10,deletes=200/10" or "on"
+
+
+class LroOptionError(ValueError):
+    pass
+
+
+def parse_lro(text):
+    """(mean, spread, seed) from `MEAN`, `MEAN:SPREAD` or `MEAN:SPREAD:SEED` seconds (rule W16)."""
+    parts = str(text if text is not None else 0).split(":")
+    try:
+        mean, spread, seed = float(parts[0]), float(parts[1]) if len(parts) > 1 else 0.0, \
+            int(parts[2]) if len(parts) > 2 else 0
+    except ValueError:
+        mean = -1
+    if len(parts) > 3 or mean < 0 or spread < 0:
+        raise LroOptionError("armsim: --lro-seconds {}: expected MEAN, MEAN:SPREAD or MEAN:SPREAD:SEED (seconds, "
+                             "0 or more; SEED an integer)".format(text))
+    return mean, spread, seed
 
 
 class Resource:
@@ -103,6 +123,7 @@ class Backend:
         self.operations = {}
         self.counter = 0
         self.capacity_state = None  # on-demand pools and what they lent (models/allocation.py), made when first used
+        self.durations = random.Random(self.options.lro_seed)  # rule W16
 
     # --- clock and events -------------------------------------------------------------
     def now(self):
@@ -111,6 +132,13 @@ class Backend:
     def next_seq(self):
         self.counter += 1
         return self.counter
+
+    def lro_delay(self):
+        """How long the next long-running operation takes: --lro-seconds, or a draw around it (rule W16)."""
+        mean, spread = self.options.lro_seconds, self.options.lro_spread
+        if not spread:
+            return mean
+        return max(0.0, self.durations.uniform(mean - spread, mean + spread))
 
     def schedule(self, delay, name, op_id=None, **kwargs):
         heapq.heappush(self.events, (self.now() + delay, self.next_seq(), name, op_id, kwargs))
@@ -146,7 +174,7 @@ class Backend:
         --lro-seconds); returns the operation record, for the async headers (W6). With delay 0 the event is
         due at once: the next request (the first poll) runs it. Only with --synchronous, and no delay, does the
         event run now and None come back: the caller answers synchronously (W10)."""
-        delay = self.options.lro_seconds if delay is None else delay
+        delay = self.lro_delay() if delay is None else delay
         error = None
         if delay <= 0 and self.options.synchronous:
             error = self.faults.on_operation(self, name, kwargs)  # injected (rule F2)

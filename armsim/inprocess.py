@@ -39,6 +39,8 @@ class InProcess(Calls):
         self.clock = Clock()
         self.app = build(Options(**options))
         self.app.backend.clock = self.clock
+        if self.app.throttle:
+            self.app.throttle.reset()  # full buckets at the test clock's time
         self.app.base_url = BASE
         self.backend = self.app.backend
         self.sub = self.backend.options.subscription_id

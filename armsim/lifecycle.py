@@ -80,23 +80,28 @@ def running_pid(directory):
 
 def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30, consistency_seconds=None,
        pause_scale=None, rule_overrides=(), write_budget=None, faults=None, synchronous=None,
-       capacity=None):
+       capacity=None, arm_limits=None):
     """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings).
     `write_budget`: writes per minute, or "N/S" per S seconds (rule W13); 0 removes a budget set before.
     `faults`: a fault spec (faults.py), turned on once stock az is signed in, so that signing in meets none.
     `synchronous`: the W10 shortcut (writes answered synchronously at lro 0); never needed by a test.
-    `capacity`: "LOCATION[/ZONE]:SIZE=COUNT" strings, on-demand pools (rules K1-K7); None keeps the ones set before."""
+    `capacity`: "LOCATION[/ZONE]:SIZE=COUNT" strings, on-demand pools (rules K1-K7); None keeps the ones set before.
+    `arm_limits`: ARM's and Compute's buckets (rules W14, W15), "on" or "reads=250/25,..."; "off" removes them.
+    `lro_seconds`: seconds, or "MEAN:SPREAD[:SEED]" (rule W16)."""
     from . import faults as fault_spec, rules, throttle
+    from .backend import LroOptionError, parse_lro
     from .models import allocation
     directory = os.path.abspath(directory)
     os.makedirs(directory, exist_ok=True)
     try:
         rules.parse_overrides(rule_overrides)
         throttle.parse(write_budget)
+        throttle.parse_limits(arm_limits)
+        parse_lro(lro_seconds)
         fault_spec.parse(faults)
         allocation.parse_all(capacity)
-    except (rules.RuleOptionError, throttle.BudgetOptionError, fault_spec.FaultSpecError,
-            allocation.CapacitySpecError) as e:
+    except (rules.RuleOptionError, throttle.BudgetOptionError, throttle.LimitsOptionError, LroOptionError,
+            fault_spec.FaultSpecError, allocation.CapacitySpecError) as e:
         raise LifecycleError(str(e)) from e
     az = find_az()
     if running_pid(directory):
@@ -107,6 +112,7 @@ def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, tim
                                       "consistency_seconds": consistency_seconds, "pause_scale": pause_scale,
                                       "write_budget": None if write_budget is None else str(write_budget),
                                       "synchronous": synchronous,
+                                      "arm_limits": None if arm_limits is None else str(arm_limits),
                                       "capacity": None if capacity is None else list(capacity)})
     _, _, bundle = tls.ensure_certificate(directory)
     port_file = os.path.join(directory, PORT)

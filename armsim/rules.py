@@ -54,6 +54,32 @@ RULES = [
                             "with Retry-After: the whole seconds until the oldest accepted write leaves the window. "
                             "Reads are not throttled. GET /simulator/throttle counts writes sent again before their "
                             "Retry-After elapsed", "throttle.check"),
+    Rule("W14", "doc/wire", "With --arm-limits, ARM's token buckets per subscription (one principal): reads 250 tokens "
+                            "refilled at 25 per second, writes (PUT, PATCH, POST) 200 at 10, deletes 200 at 10 (sizes "
+                            "settable), and a global bucket 15 times each (\"Understand how Azure Resource Manager "
+                            "throttles requests\"). A request finding its bucket empty is refused before it reaches "
+                            "the provider: 429 SubscriptionRequestsThrottled with Retry-After, whole seconds until a "
+                            "token is back (the message as ARM words it). Every answer to a subscription's request "
+                            "carries x-ms-ratelimit-remaining-subscription-reads|writes|deletes and -global-reads|"
+                            "writes|deletes, the tokens left (azure-recordings: writes 199 and global-writes 2999 "
+                            "after a first PUT, deletes 199 after a DELETE, global-reads 3749 on reads and operation "
+                            "polls; the CLI's recorder strips -subscription-reads and Retry-After). GET "
+                            "/simulator/throttle counts, per kind, throttled answers and requests sent again before "
+                            "their Retry-After elapsed", "throttle.Limits.check"),
+    Rule("W15", "decision", "With --arm-limits (unless compute=off), Compute's per-operation policies of \"Compute "
+                            "throttling limits\" for VMs and scale sets: a bucket per resource and per subscription "
+                            "(PutVM, UpdateVM incl. start/powerOff/restart, DeleteVM incl. deallocate: 12 per VM "
+                            "refilled at 4 per minute, 1500 per subscription at 500; LowCostGet, GetOperation, "
+                            "HighCostGet and the scale-set policies as tabled there), reported in "
+                            "x-ms-ratelimit-remaining-resource as the recordings show it (\"Microsoft.Compute/"
+                            "UpdateVMSubscriptionMaximum;1499,Microsoft.Compute/UpdateVMResource;11\"); an empty "
+                            "bucket answers 429 OperationNotAllowed naming the policy, with Retry-After. Which "
+                            "request falls under which policy beyond the page and the recordings is armsim's "
+                            "reading; scale-set instance requests are not limited", "throttle.compute_policy"),
+    Rule("W16", "decision", "--lro-seconds MEAN:SPREAD[:SEED] draws each long-running operation's duration "
+                            "uniformly from [MEAN-SPREAD, MEAN+SPREAD] (not below 0), from a generator seeded with "
+                            "SEED (default 0) in the order operations start; MEAN alone: every operation takes MEAN",
+         "backend.Backend.lro_delay"),
 
     Rule("A1", "doc/wire", "capacityReservationGroup {} or {id: null} clears an association; capacityReservation "
                            "null, capacityReservationGroup null, or either missing change nothing; id '' is 400 "
@@ -243,9 +269,17 @@ def opposite(options, rule_id):
 
 
 def resolve(rule):
-    """The function a rule's `check` names."""
-    module, _, name = rule.check.rpartition(".")
-    return getattr(importlib.import_module("armsim." + module), name)
+    """The function (or method: module.Class.name) a rule's `check` names."""
+    parts = rule.check.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            found = importlib.import_module("armsim." + ".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name)
+        return found
+    raise ImportError(rule.check)
 
 
 def describe(options):
@@ -263,10 +297,15 @@ def describe(options):
             item["reading"] = "pauses x{}".format(options.pause_scale)
         if r.id == "K1":
             item["reading"] = "pools at start: " + (", ".join(options.capacity) or "none (unlimited)")
-        if r.id == "W13":
+        if r.id in ("W13", "W14", "W15"):
             from . import throttle
-            budget = throttle.of(options)
-            item["enabled"] = budget is not None
-            item["reading"] = budget.describe() if budget else "no budget"
+            limits = throttle.of(options)
+            on = {"W13": limits and limits.budget, "W14": limits and limits.sizes,
+                  "W15": limits and limits.sizes and limits.compute}[r.id]
+            item["enabled"] = bool(on)
+            item["reading"] = limits.describe() if on else "off"
+        if r.id == "W16":
+            item["reading"] = "mean {:g} s, spread {:g} s, seed {}".format(
+                options.lro_seconds, options.lro_spread, options.lro_seed)
         out.append(item)
     return out

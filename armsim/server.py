@@ -35,6 +35,7 @@ class Request:
         self.base_url = base_url
         self._json = None
         self.fault = None  # the fault injected into this request, if any (faults.py)
+        self.throttled = None  # what throttled it, if anything (throttle.Limits.check)
 
     @property
     def json(self):
@@ -118,6 +119,8 @@ def make_handler(app):
                          "status": 0 if dropped else resp.status, "start": start, "duration": time.time() - start}
                 if req.fault:
                     entry["fault"] = req.fault
+                if req.throttled:
+                    entry["throttled"] = req.throttled
                 app.log.add(entry)
 
         def _answer(self, resp):
@@ -146,7 +149,7 @@ class App:
         self.backend = backend
         self.routes = routes
         self.log = RequestLog(log_path)
-        self.throttle = throttle.of(backend.options)  # rule W13, with --write-budget
+        self.throttle = throttle.of(backend.options, clock=lambda: backend.clock())  # W13-W15: budget, limits
         self.base_url = None
         self._ids = 0
 
@@ -155,12 +158,25 @@ class App:
         return "armsim-{:08d}".format(self._ids)
 
     def dispatch(self, req):
+        limits = {}  # the rate-limit headers every answer to a subscription's request carries (W14, W15)
+        resp = self._dispatch(req, limits)
+        for key, value in limits.items():
+            resp.headers.setdefault(key, value)
+        return resp
+
+    def _dispatch(self, req, limits):
         try:
             route, groups = self.routes.match(req.method, req.path)
             if not route.public:
                 auth.check(self.backend, req)
-                # rule W13 (a write over the budget), then injected faults (faults.py: may delay or refuse)
-                refusal = throttle.check(self.throttle, req) or self.backend.faults.on_request(req)
+                # rules W13-W15 (the write budget, ARM's and Compute's buckets), then injected faults (faults.py:
+                # may delay or refuse)
+                refusal = None
+                sub = req.path.split("/")[2] if req.path.lower().startswith("/subscriptions/") else None
+                if self.throttle and sub:
+                    refusal, headers = self.throttle.check(req, sub, self.backend.options.client_id)
+                    limits.update(headers)
+                refusal = refusal or self.backend.faults.on_request(req)
                 if refusal:
                     return Response(*refusal)
             with self.backend.lock:

@@ -58,10 +58,12 @@ def capacity(backend, req):
 
 
 def throttle_counters(app):
-    """GET: the write budget's counters (404 without --write-budget); DELETE resets the budget and them (W13)."""
+    """GET: the throttles' counters, by kind of request (404 without --write-budget or --arm-limits); DELETE fills
+    the buckets and empties the budget's window, and resets the counters (W13-W15)."""
     def handler(backend, req):
         if app.throttle is None:
-            return Response(404, {"error": {"code": "NotFound", "message": "armsim runs without --write-budget."}})
+            return Response(404, {"error": {"code": "NotFound",
+                                             "message": "armsim runs without --write-budget or --arm-limits."}})
         if req.method == "DELETE":
             app.throttle.reset()
         return app.throttle.status()
