@@ -62,8 +62,8 @@ def throttle_counters(app):
     the buckets and empties the budget's window, and resets the counters (W13-W15)."""
     def handler(backend, req):
         if app.throttle is None:
-            return Response(404, {"error": {"code": "NotFound",
-                                             "message": "armsim runs without --write-budget or --arm-limits."}})
+            message = "armsim runs without --write-budget or --arm-limits."
+            return Response(404, {"error": {"code": "NotFound", "message": message}})
         if req.method == "DELETE":
             app.throttle.reset()
         return app.throttle.status()

@@ -680,7 +680,8 @@ def test_every_rule_has_a_test():
     import test_arm_limits  # rules W14-W16: ARM's and Compute's buckets, drawn operation times
     import test_az_create  # rules D1-D3, S1, N1: az vm create / az vmss create as written
     import test_templates  # rule D3: the template language subset
-    names = [n for n in list(globals()) + dir(test_throttle) + dir(test_arm_limits) + dir(test_faults) + dir(test_az_create)
+    names = [n for n in list(globals()) + dir(test_throttle) + dir(test_arm_limits) + dir(test_faults)
+             + dir(test_az_create)
              + dir(test_templates) + dir(test_capacity) if n.startswith("test_")]
     untested = [r.id for r in rules.RULES
                 if not any(("_" + r.id.lower() + "_") in n.replace("test_", "_", 1) for n in names)]
