@@ -92,13 +92,18 @@ record: extension
 	echo "Recorded; replaying offline:"; \
 	$(PYTEST) tests/scenario -q
 
-# Benchmarks against armsim: our commands, the documented procedure and the critical-path limit, without and with
-# write throttling; prints the table and writes bench/results/latest.json and .txt (README.md, "Benchmarks").
+# Benchmarks against armsim: our commands, the documented procedure, the expert's script and the critical-path
+# limit; passes plain, throttled (write budget), arm-limits (ARM's and Compute's buckets), spread (operation times
+# drawn); prints the table and writes bench/results/latest.json and .txt (README.md, "Benchmarks").
 # BENCH_SIZES=10,100,1000  BENCH_REPEAT=3  BENCH_LRO=2 (seconds per long-running operation)
+# BENCH_PASSES=plain,throttled,arm-limits,spread
 # BENCH_WRITE_BUDGET=600 (writes per minute in the throttled pass; 0 skips it)
+# BENCH_ARM_LIMITS=on (armsim --arm-limits in the arm-limits pass; off skips it)
+# BENCH_LRO_SPREAD (default L/2) BENCH_LRO_SEED=1 (the spread pass's draws)
 # BENCH_DOC_FLEX_MAX=100 (largest Flexible N the documented way, 3 az runs per member, is run at; above: estimated)
+# BENCH_EXPERT_MAX=100 (largest Flexible N the expert's script is run at; above: estimated)
 export BENCH_SIZES BENCH_REPEAT BENCH_LRO BENCH_WRITE_BUDGET BENCH_DOC_FLEX_MAX BENCH_PASSES BENCH_SHORT \
-	BENCH_STARTUP_RUNS BENCH_OUT
+	BENCH_STARTUP_RUNS BENCH_OUT BENCH_ARM_LIMITS BENCH_LRO_SPREAD BENCH_LRO_SEED BENCH_EXPERT_MAX
 bench: extension
 	$(BIN)/python -m bench
 
