@@ -160,10 +160,10 @@ def test_without_a_budget_nothing_is_throttled(http_sim):
 
 
 def test_up_threads_the_budget_and_stock_az_waits_for_retry_after(tmp_path):
-    with sim_up(str(tmp_path / "sim"), write_budget="2/6") as sim:
-        for n in range(3):  # the third is refused (two writes in the last 6 s), then sent again by az's SDK
+    with sim_up(str(tmp_path / "sim"), write_budget="2/30") as sim:
+        for n in range(3):  # the third is refused (two writes in the last 30 s), then sent again by az's SDK
             sim.az("group", "create", "-n", "w{}".format(n), "-l", "eastus", "-o", "none")
         counters = sim.client.call("GET", "/simulator/throttle", auth=False)[2]
         assert counters["throttled"] >= 1 and counters["early_retries"] == 0 and counters["accepted"] == 3
         with open(os.path.join(sim.dir, "config.json")) as f:
-            assert '"write_budget": "2/6"' in f.read()
+            assert '"write_budget": "2/30"' in f.read()
