@@ -16,6 +16,9 @@ from . import report, run, startup
 from .sim import ROOT, running
 
 RESULTS = os.path.join(ROOT, "bench", "results")
+# plain: operations take L; throttled: a write budget (W13); arm-limits: ARM's and Compute's buckets (W14, W15);
+# spread: operation times drawn around L (W16)
+PASSES = ("plain", "throttled", "arm-limits", "spread")
 
 
 def main(argv=None):
@@ -34,7 +37,18 @@ def main(argv=None):
     parser.add_argument("--doc-flexible-max", type=int, default=int(os.environ.get("BENCH_DOC_FLEX_MAX") or 100),
                         help="largest Flexible N at which the documented way (3 az runs per member) is run; above "
                              "it, it is estimated (BENCH_DOC_FLEX_MAX)")
-    parser.add_argument("--passes", default=os.environ.get("BENCH_PASSES") or "plain,throttled")
+    parser.add_argument("--arm-limits", default=os.environ.get("BENCH_ARM_LIMITS") or "on",
+                        help="ARM's buckets in the arm-limits pass (armsim --arm-limits: on = the documented sizes, "
+                             "or reads=250/25,writes=200/10,deletes=200/10) (BENCH_ARM_LIMITS)")
+    parser.add_argument("--lro-spread", type=float, default=float(os.environ.get("BENCH_LRO_SPREAD") or -1),
+                        help="in the spread pass, each operation takes L +- this, drawn uniformly (seeded); default "
+                             "L/2 (BENCH_LRO_SPREAD)")
+    parser.add_argument("--lro-seed", type=int, default=int(os.environ.get("BENCH_LRO_SEED") or 1),
+                        help="the seed of the spread pass's draws (BENCH_LRO_SEED)")
+    parser.add_argument("--expert-max", type=int, default=int(os.environ.get("BENCH_EXPERT_MAX") or 100),
+                        help="largest Flexible N at which the expert's script is run (plain and arm-limits passes); "
+                             "above it, it is estimated (BENCH_EXPERT_MAX)")
+    parser.add_argument("--passes", default=os.environ.get("BENCH_PASSES") or "plain,throttled,arm-limits,spread")
     parser.add_argument("--startup-runs", type=int, default=int(os.environ.get("BENCH_STARTUP_RUNS") or 15))
     parser.add_argument("--out", default=os.environ.get("BENCH_OUT") or os.path.join(RESULTS, "latest.json"))
     args = parser.parse_args(argv)
@@ -45,18 +59,27 @@ def main(argv=None):
     if args.startup_runs:
         run.log("measuring az vmss -h with and without the extension ...")
         results["startup"] = startup.measure(args.startup_runs)
+    spread = args.lro_spread if args.lro_spread >= 0 else args.lro_seconds / 2
     for name in passes:
+        if name not in PASSES:
+            parser.error("--passes: unknown pass '{}'; known: {}".format(name, ", ".join(PASSES)))
         budget = args.write_budget if name == "throttled" else None
-        if name == "throttled" and budget in ("0", ""):
+        limits = args.arm_limits if name == "arm-limits" else None
+        lro = "{:g}:{:g}:{}".format(args.lro_seconds, spread, args.lro_seed) if name == "spread" else args.lro_seconds
+        if (name == "throttled" and budget in ("0", "")) or (name == "arm-limits" and limits in ("0", "off")):
             continue
-        # the documented Flexible way sends a write every few seconds, far below any budget: with throttling it is
-        # run at the smallest N only (and estimated above it, like in the plain pass)
-        doc_max = args.doc_flexible_max if name != "throttled" else min([args.doc_flexible_max] + sizes)
-        settings = run.Settings(sizes, args.repeat, args.short_seconds, doc_max, args.lro_seconds, budget)
+        # the documented Flexible way sends a write every few seconds, far below any budget or bucket: beyond the
+        # plain pass it is run at the smallest N only (and estimated above it, like in the plain pass). The
+        # expert's script runs in the plain and arm-limits passes.
+        doc_max = args.doc_flexible_max if name == "plain" else min([args.doc_flexible_max] + sizes)
+        expert_max = args.expert_max if name in ("plain", "arm-limits") else 0
+        settings = run.Settings(sizes, args.repeat, args.short_seconds, doc_max, args.lro_seconds, budget, limits,
+                                expert_max)
         with tempfile.TemporaryDirectory(prefix="bench-sim-") as directory:
-            with running(directory, args.lro_seconds, budget) as sim:
+            with running(directory, lro, budget, limits) as sim:
                 rows = run.run_pass(sim, settings)
-        results["passes"].append({"name": name, "write_budget": budget, "rows": run.estimate(rows)})
+        results["passes"].append({"name": name, "write_budget": budget, "arm_limits": limits, "lro_seconds": lro,
+                                  "rows": run.estimate(rows)})
         _write(results, args.out)  # after each pass, so that a long run leaves what it measured
     print(report.table(results))
     _write(results, args.out)
@@ -74,8 +97,9 @@ def _meta(args, sizes):
             "working_tree_changed": bool(text("git", "status", "--porcelain")),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
             "sizes": sizes, "repeat": args.repeat, "short_seconds": args.short_seconds,
-            "lro_seconds": args.lro_seconds, "write_budget": args.write_budget,
-            "doc_flexible_max": args.doc_flexible_max}
+            "lro_seconds": args.lro_seconds, "write_budget": args.write_budget, "arm_limits": args.arm_limits,
+            "lro_spread": args.lro_spread if args.lro_spread >= 0 else args.lro_seconds / 2,
+            "lro_seed": args.lro_seed, "doc_flexible_max": args.doc_flexible_max, "expert_max": args.expert_max}
 
 
 def _write(results, path):

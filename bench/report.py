@@ -4,8 +4,10 @@
 # --------------------------------------------------------------------------------------------
 """The benchmark's one table, and its JSON."""
 
-HEADERS = ["pass", "scenario", "N", "ours s", "documented s", "ratio", "limit s (ops x L)", "ours/limit",
-           "ours requests G/PUT/PATCH/POST", "documented requests G/PUT/PATCH/POST", "429s", "early"]
+HEADERS = ["pass", "scenario", "N", "ours s", "documented s", "ratio", "expert s", "expert ratio",
+           "limit s (ops x L)", "ours/limit", "bucket floor s R/W/D", "ours reads/s writes/s",
+           "ours requests G/PUT/PATCH/POST", "documented requests G/PUT/PATCH/POST", "429s", "429s R/W/D/C",
+           "early"]
 
 
 def table(results):
@@ -22,31 +24,56 @@ def table(results):
 
 
 def _cells(name, row):
-    ours, doc = row["ours"], row["documented"]
-    if doc.get("seconds") is None:
-        doc_s = "not run"
-    else:
-        doc_s = "{:.1f}{}".format(doc["seconds"], " estimated" if doc.get("estimated") else "")
+    ours, doc, expert = row["ours"], row["documented"], row.get("expert")
+    doc_s = _seconds(doc)
     ratio = "{:.1f}x".format(row["ratio"]) if row.get("ratio") else "-"
+    if expert is None:
+        expert_s, expert_ratio = "-", "-"
+    else:
+        expert_s = "= documented" if expert.get("same_as") else _seconds(expert)
+        expert_ratio = "{:.2f}x".format(row["expert_ratio"]) if row.get("expert_ratio") else "-"
     if row["scenario"] == "status":
         limit, over = "-", "-"
     else:
         if row.get("budget_limit_seconds", 0) > row["critical_path_ops"] * row["lro_seconds"]:
-            limit = "{:.0f} (budget)".format(row["limit_seconds"])
+            limit = "{:.0f} ({})".format(row["limit_seconds"], "budget" if name == "throttled" else "write floor")
         else:
             limit = "{:.0f} ({} x {:g})".format(row["limit_seconds"], row["critical_path_ops"], row["lro_seconds"])
         over = "{:.2f}x".format(row["over_limit"])
     throttle = ours.get("throttle_all_runs") or {}
     doc_throttle = doc.get("throttle_all_runs") or {}
-    throttled = "-" if not throttle else "{}/{}".format(throttle.get("throttled", 0),
-                                                        doc_throttle.get("throttled", 0))
-    early = "-" if not throttle else "{}/{}".format(
-        throttle.get("early_retries", 0) + doc_throttle.get("early_retries", 0),
-        throttle.get("writes_during_backoff", 0) + doc_throttle.get("writes_during_backoff", 0))
+    throttled = "-" if not throttle else "{}/{}".format(_throttled(throttle), _throttled(doc_throttle))
+    early = "-" if not throttle else "{}/{}".format(_early(throttle) + _early(doc_throttle),
+                                                    throttle.get("writes_during_backoff", 0)
+                                                    + doc_throttle.get("writes_during_backoff", 0))
+    floor = row.get("bucket_floor_seconds")
+    floor = "{:g}/{:g}/{:g}".format(floor["reads"], floor["writes"], floor["deletes"]) if floor else "-"
+    rates = ours.get("per_second")
+    rates = "{:g} {:g}".format(rates["reads"], rates["writes"]) if rates else "-"
+    by = (ours.get("requests") or {}).get("429_by") or {}
+    by_kind = "/".join(str(by.get(k, 0)) for k in ("reads", "writes", "deletes", "compute"))
     return [name, "{} {}".format(row["mode"], row["scenario"]), str(row["n"]),
-            "{:.1f}{}".format(ours["seconds"], "" if len(ours["runs"]) > 1 else "*"), doc_s, ratio, limit, over,
+            "{:.1f}{}".format(ours["seconds"], "" if len(ours["runs"]) > 1 else "*"), doc_s, ratio, expert_s,
+            expert_ratio, limit, over, floor, rates,
             _requests(ours.get("requests")), _requests(doc.get("requests")) if not doc.get("estimated") else
-            "~{} az runs".format(doc.get("invocations", "?")), throttled, early]
+            "~{} az runs".format(doc.get("invocations", "?")), throttled, by_kind, early]
+
+
+def _seconds(measured):
+    if measured.get("seconds") is None:
+        return "not run"
+    return "{:.1f}{}".format(measured["seconds"], " estimated" if measured.get("estimated") else "")
+
+
+def _throttled(counters):
+    """Throttled answers: the write budget's, or ARM's buckets' and Compute's."""
+    return counters.get("throttled", 0) + sum((counters.get(k) or {}).get("throttled", 0)
+                                              for k in ("reads", "writes", "deletes", "compute"))
+
+
+def _early(counters):
+    return counters.get("early_retries", 0) + sum((counters.get(k) or {}).get("early_retries", 0)
+                                                  for k in ("reads", "writes", "deletes"))
 
 
 def _requests(r):
@@ -63,10 +90,27 @@ def _notes(results):
            "(Uniform: deallocate, model, update-instances, start; Flexible: deallocate, update, start per batch of "
            "at most 20% of the members) x L; with a write budget, at least the time the budget needs to accept our "
            "writes (budget).",
-           "documented Flexible beyond N={} (in the throttled pass: beyond the smallest N, as its writes, one every "
-           "few seconds, stay far below any budget): not run, estimated from its measured time per member, times N."
-           .format(meta["doc_flexible_max"])]
+           "documented Flexible beyond N={} (in the other passes: beyond the smallest N, as its writes, one every "
+           "few seconds, stay far below any budget or bucket): not run, estimated from its measured time per member, "
+           "times N.".format(meta["doc_flexible_max"]),
+           "expert = the script an experienced operator writes (Flexible: az vm deallocate --ids ... --no-wait; az vm "
+           "wait --ids ... until deallocated; az vm update --ids ... --capacity-reservation-group; az vm start --ids "
+           "... --no-wait; then the time until every member runs); Uniform: the documented commands. Run at N <= {} "
+           "in the plain and arm-limits passes, estimated per member above. expert ratio = expert / ours."
+           .format(meta.get("expert_max", "-")),
+           "bucket floor = per kind (reads/writes/deletes), (requests - bucket) / refill rate: the least time ARM's "
+           "buckets (the pass's --arm-limits, else the documented 250/25, 200/10, 200/10) need to accept our "
+           "requests. reads/s writes/s: ours, over the run. 429s R/W/D/C: ours, refused by ARM's read, write, delete "
+           "buckets and Compute's limits (typical run)."]
     for p in results["passes"]:
+        if p.get("arm_limits"):
+            out.append("{}: armsim --arm-limits {} (ARM's token buckets per kind and Compute's per-operation limits; "
+                       "429 + Retry-After beyond); every run starts with full buckets; limit = the larger of the "
+                       "critical path and the write floor. early = requests re-sent before their Retry-After "
+                       "(all runs).".format(p["name"], p["arm_limits"]))
+        if p.get("name") == "spread":
+            out.append("{}: each operation's duration drawn uniformly from --lro-seconds {} (MEAN:SPREAD:SEED); "
+                       "limit uses the mean.".format(p["name"], p["lro_seconds"]))
         if p.get("write_budget"):
             out.append("{}: write budget {} (writes per minute, or N/S: per S seconds; 429 + Retry-After beyond it); "
                        "every run starts with the whole budget. 429s = throttled answers, ours/"

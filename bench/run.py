@@ -2,7 +2,8 @@
 # Copyright (c) vmsscrg maintainers. All rights reserved.
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
-"""Run the benchmark matrix against one simulator: each landscape, our commands and the documented way."""
+"""Run the benchmark matrix against one simulator: each landscape, our commands, the documented way and the
+expert's script."""
 import math
 import statistics
 import sys
@@ -19,13 +20,16 @@ OPPOSITE = {"detach": "attach", "attach": "detach"}
 
 
 class Settings:
-    def __init__(self, sizes, repeat, short_seconds, doc_flexible_max, lro_seconds, write_budget=None):
+    def __init__(self, sizes, repeat, short_seconds, doc_flexible_max, lro_seconds, write_budget=None,
+                 arm_limits=None, expert_max=100):
         self.sizes = sizes
         self.repeat = repeat
         self.short_seconds = short_seconds  # runs shorter than this are repeated and reported as medians
         self.doc_flexible_max = doc_flexible_max  # largest Flexible N at which the documented way is run
-        self.lro_seconds = lro_seconds
+        self.expert_max = expert_max  # largest Flexible N at which the expert's script is run
+        self.lro_seconds = lro_seconds  # the mean, when operation times are drawn (MEAN:SPREAD:SEED)
         self.write_budget = write_budget
+        self.arm_limits = arm_limits
 
 
 def log(message):
@@ -48,6 +52,7 @@ class Measure:
         median = statistics.median(seconds)
         typical = min(self.runs, key=lambda r: abs(r["seconds"] - median))
         out = {"seconds": round(median, 2), "runs": [round(s, 2) for s in seconds], "requests": typical["requests"]}
+        out["per_second"] = _rates(typical["requests"], typical["seconds"])
         for key in ("invocations", "steps", "critical_path", "throttle"):
             if typical.get(key) is not None:
                 out[key] = typical[key]
@@ -58,13 +63,14 @@ class Measure:
 
 def timed(sim, fn):
     """Run `fn()` -> (seconds, extra); returns (seconds, extra, requests by method, the throttle's counters).
-    With a write budget, each run starts with the whole budget (the simulator's window and counters reset)."""
-    if sim.write_budget:
+    With a write budget or ARM's limits, each run starts with the whole budget and full buckets (the simulator's
+    window, buckets and counters reset)."""
+    if sim.throttled:
         sim.reset_throttle()
     mark = sim.mark()
     seconds, extra = fn()
     entries = sim.requests(mark)
-    after = sim.throttle() if sim.write_budget else None
+    after = sim.throttle() if sim.throttled else None
     return seconds, extra, counts(entries), _throttle_counters(after)
 
 
@@ -97,16 +103,20 @@ def run_landscape(sim, settings, mode, n):
     log("[{} N={}] status: ours {:.1f} s, documented {:.1f} s".format(
         mode, n, ours.summary()["seconds"], doc.summary()["seconds"]))
 
-    # detach and attach. One round: ours detach, documented attach, documented detach, ours attach; each starts
-    # from the state the one before left, and each end state is checked.
+    # detach and attach. One round: ours detach, documented attach, documented detach, expert attach, expert
+    # detach, ours attach; each starts from the state the one before left, and each end state is checked. For
+    # Uniform the expert's script is the documented one (not run twice).
     doc_feasible = not scape.flexible or n <= settings.doc_flexible_max
-    measures = {(who, verb): Measure() for who in ("ours", "doc") for verb in ("detach", "attach")}
-    rounds, doc_rounds = settings.repeat, settings.repeat
+    expert_feasible = scape.flexible and n <= settings.expert_max
+    measures = {(who, verb): Measure() for who in ("ours", "doc", "expert") for verb in ("detach", "attach")}
+    rounds, doc_rounds, expert_rounds = settings.repeat, settings.repeat, settings.repeat
     r = 0
     while r < rounds:
         sequence = [("ours", "detach")]
         if doc_feasible and r < doc_rounds:
             sequence += [("doc", "attach"), ("doc", "detach")]
+        if expert_feasible and r < expert_rounds:
+            sequence += [("expert", "attach"), ("expert", "detach")]
         sequence.append(("ours", "attach"))
         for who, verb in sequence:
             if who == "ours":
@@ -118,23 +128,32 @@ def run_landscape(sim, settings, mode, n):
                 if seconds > settings.short_seconds:
                     rounds = 1
             else:
-                seconds, invocations, requests, throttle = timed(
-                    sim, lambda: procedures.documented(sim, scape, verb))
+                procedure = procedures.documented if who == "doc" else procedures.expert
+                seconds, invocations, requests, throttle = timed(sim, lambda: procedure(sim, scape, verb))
                 measures[who, verb].add(seconds, requests, throttle, invocations=invocations)
-                if seconds > settings.short_seconds:
+                if seconds > settings.short_seconds and who == "doc":
                     doc_rounds = 1
+                elif seconds > settings.short_seconds:
+                    expert_rounds = 1
             scape.check("detached" if verb == "detach" else "attached")
             log("[{} N={}] {} {}: {:.1f} s".format(mode, n, who, verb, seconds))
         r += 1
     for verb in ("detach", "attach"):
-        rows.append(_row(verb, scape, measures["ours", verb], measures["doc", verb], settings))
+        rows.append(_row(verb, scape, measures["ours", verb], measures["doc", verb], settings,
+                         measures["expert", verb]))
     return rows
 
 
-def _row(verb, scape, ours, doc, settings):
+def _row(verb, scape, ours, doc, settings, expert=None):
     row = {"scenario": verb, "mode": scape.mode, "n": scape.n, "ours": ours.summary(), "documented": doc.summary()}
     if row["documented"] is None:
         row["documented"] = {"seconds": None, "estimated": True}
+    if verb != "status":
+        row["expert"] = expert.summary() if scape.flexible else dict(row["documented"], same_as="documented")
+        if row["expert"] is None:
+            row["expert"] = {"seconds": None, "estimated": True}
+    limits = throttle.parse_limits(settings.arm_limits or "on")[0]  # without --arm-limits: what Azure's impose
+    row["bucket_floor_seconds"] = _floor(row["ours"]["requests"], limits)
     if verb != "status":
         path = row["ours"]["critical_path"]
         row["critical_path_ops"] = path
@@ -149,37 +168,81 @@ def _row(verb, scape, ours, doc, settings):
             floor = (math.ceil(writes / budget) - 1) * window + settings.lro_seconds if writes else 0
             row["budget_limit_seconds"] = round(floor, 2)
             row["limit_seconds"] = max(row["limit_seconds"], row["budget_limit_seconds"])
+        if settings.arm_limits:
+            # the target of issue 18: the larger of the critical path and the write floor (writes and deletes;
+            # reads are to stay within their bucket, not to set the pace)
+            floor = row["bucket_floor_seconds"]
+            write_floor = max(floor["writes"], floor["deletes"])
+            if write_floor > row["limit_seconds"]:
+                row["budget_limit_seconds"] = write_floor
+                row["limit_seconds"] = write_floor
         row["over_limit"] = round(row["ours"]["seconds"] / row["limit_seconds"], 2) if path else None
     return row
 
 
+def _floor(requests, limits):
+    """Per kind, the seconds the buckets need at least to accept these requests: (requests - bucket) / refill
+    rate, 0 when the bucket holds them all."""
+    needed = {"reads": requests["GET"], "writes": requests["PUT"] + requests["PATCH"] + requests["POST"],
+              "deletes": requests["DELETE"]}
+    return {kind: round(max(0.0, (needed[kind] - size) / rate), 1) for kind, (size, rate) in limits.items()}
+
+
+def _rates(requests, seconds):
+    """Reads and writes (deletes included) per second over a run."""
+    if not seconds:
+        return None
+    writes = sum(requests[m] for m in ("PUT", "PATCH", "POST", "DELETE"))
+    return {"reads": round(requests["GET"] / seconds, 1), "writes": round(writes / seconds, 1)}
+
+
 def estimate(rows):
-    """Fill in the documented Flexible way where it was not run: its measured cost per member at the largest N
-    where it ran, times N. Marked estimated, with the basis."""
-    for row in rows:
-        doc = row["documented"]
-        if doc.get("seconds") is not None:
-            row["ratio"] = round(doc["seconds"] / row["ours"]["seconds"], 1)
-            continue
-        measured = [r for r in rows if r["scenario"] == row["scenario"] and r["mode"] == row["mode"]
-                    and r["documented"].get("seconds") is not None and not r["documented"].get("estimated")]
-        if not measured:
-            continue
-        basis = max(measured, key=lambda r: r["n"])
-        per_member = basis["documented"]["seconds"] / basis["n"]
-        row["documented"] = {"seconds": round(per_member * row["n"], 1), "estimated": True,
-                             "basis": "{:.2f} s per member measured at N={}, times N".format(per_member, basis["n"]),
-                             "invocations": 3 * row["n"]}
-        row["ratio"] = round(row["documented"]["seconds"] / row["ours"]["seconds"], 1)
+    """Fill in the documented Flexible way (and the expert's script) where it was not run: its measured cost per
+    member at the largest N where it ran, times N. Marked estimated, with the basis. Ratios: theirs / ours."""
+    for who, ratio, invocations in (("documented", "ratio", lambda n: 3 * n), ("expert", "expert_ratio", None)):
+        for row in rows:
+            theirs = row.get(who)
+            if theirs is None:
+                continue
+            if theirs.get("seconds") is not None:
+                row[ratio] = round(theirs["seconds"] / row["ours"]["seconds"], 2)
+                continue
+            measured = [r for r in rows if r["scenario"] == row["scenario"] and r["mode"] == row["mode"]
+                        and (r.get(who) or {}).get("seconds") is not None and not r[who].get("estimated")]
+            if not measured:
+                continue
+            basis = max(measured, key=lambda r: r["n"])
+            per_member = basis[who]["seconds"] / basis["n"]
+            row[who] = {"seconds": round(per_member * row["n"], 1), "estimated": True,
+                        "basis": "{:.2f} s per member measured at N={}, times N".format(per_member, basis["n"])}
+            if invocations:
+                row[who]["invocations"] = invocations(row["n"])
+            row[ratio] = round(row[who]["seconds"] / row["ours"]["seconds"], 2)
     return rows
 
 
+KINDS = ("reads", "writes", "deletes")
+BUDGET_KEYS = ("accepted", "throttled", "early_retries", "writes_during_backoff")
+
+
 def _throttle_counters(status):
+    """The write budget's counters (top level) and, with ARM's limits, throttled answers and early retries per
+    kind and Compute's refusals."""
     if not status:
         return None
-    return {k: status.get(k, 0) for k in ("accepted", "throttled", "early_retries", "writes_during_backoff")}
+    out = {k: status.get(k, 0) for k in BUDGET_KEYS}
+    for kind in KINDS:
+        if kind in status:
+            out[kind] = {k: status[kind].get(k, 0) for k in ("accepted", "throttled", "early_retries")}
+    if "compute" in status:
+        out["compute"] = {"throttled": status["compute"].get("throttled", 0)}
+    return out
 
 
 def _sum_throttle(items):
-    keys = ("accepted", "throttled", "early_retries", "writes_during_backoff")
-    return {k: sum(i.get(k, 0) for i in items) for k in keys}
+    out = {k: sum(i.get(k, 0) for i in items) for k in BUDGET_KEYS}
+    for kind in KINDS + ("compute",):
+        present = [i[kind] for i in items if kind in i]
+        if present:
+            out[kind] = {k: sum(p.get(k, 0) for p in present) for k in present[0]}
+    return out

@@ -23,10 +23,11 @@ METHODS = ("GET", "PUT", "PATCH", "POST", "DELETE")
 class Sim:
     """One running simulator: its ARM client, its request log, and `az` configured against it."""
 
-    def __init__(self, directory, lro_seconds, write_budget=None):
+    def __init__(self, directory, lro_seconds, write_budget=None, arm_limits=None):
         self.dir = directory
         self.lro_seconds = lro_seconds
         self.write_budget = write_budget
+        self.arm_limits = arm_limits
         self.client = Client(directory)
         self.sub = self.client.sub
         self._env = lifecycle.read_env(directory)
@@ -54,14 +55,19 @@ class Sim:
     def requests(self, since):
         return self.client.requests_since(since)["requests"]
 
+    @property
+    def throttled(self):
+        """True when the simulator runs with a write budget or ARM's limits."""
+        return bool(self.write_budget or self.arm_limits)
+
     def throttle(self):
-        """The write budget's counters (armsim/throttle.py), or None when the simulator has no budget."""
+        """The throttles' counters (armsim/throttle.py), or None when the simulator has none."""
         status, _, body = self.client.call("GET", "/simulator/throttle", auth=False)
         return body if status == 200 else None
 
     def reset(self):
         self.client.call("POST", "/simulator/reset", auth=False)
-        if self.write_budget:
+        if self.throttled:
             self.reset_throttle()
 
     def reset_throttle(self):
@@ -79,22 +85,29 @@ class Sim:
 
 
 def counts(entries):
-    """Requests by method (ARM paths only: token and metadata requests are az's, not the procedure's)."""
+    """Requests by method (ARM paths only: token and metadata requests are az's, not the procedure's), and 429
+    answers: all, and by what refused them (reads, writes, deletes: ARM's buckets; compute: Compute's; budget: the
+    write budget; fault: an injected one)."""
     c = Counter(e["method"] for e in entries if e["path"].lower().startswith("/subscriptions/"))
     out = {m: c.get(m, 0) for m in METHODS}
-    out["429"] = sum(1 for e in entries if e["status"] == 429)
+    refused = [e for e in entries if e["status"] == 429]
+    out["429"] = len(refused)
+    out["429_by"] = dict(Counter(e.get("throttled") or ("fault" if e.get("fault") else "other") for e in refused))
     return out
 
 
 @contextlib.contextmanager
-def running(directory, lro_seconds, write_budget=None):
-    """A simulator with operations taking `lro_seconds`, and a write budget per minute when given."""
+def running(directory, lro_seconds, write_budget=None, arm_limits=None):
+    """A simulator with operations taking `lro_seconds` (seconds, or MEAN:SPREAD:SEED), and a write budget per
+    minute or ARM's limits when given."""
     options = {"lro_seconds": lro_seconds}
     if write_budget:
         options["write_budget"] = write_budget
+    if arm_limits:
+        options["arm_limits"] = arm_limits
     lifecycle.down(directory)
     lifecycle.up(directory, **options)
     try:
-        yield Sim(directory, lro_seconds, write_budget)
+        yield Sim(directory, lro_seconds, write_budget, arm_limits)
     finally:
         lifecycle.down(directory)
