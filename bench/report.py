@@ -56,7 +56,7 @@ def _cells(name, row):
             "{:.1f}{}".format(ours["seconds"], "" if len(ours["runs"]) > 1 else "*"), doc_s, ratio, expert_s,
             expert_ratio, limit, over, floor, rates,
             _requests(ours.get("requests")), _requests(doc.get("requests")) if not doc.get("estimated") else
-            "~{} az runs".format(doc.get("invocations", "?")), throttled, by_kind, early]
+            "~{} az runs".format(doc["invocations"]) if doc.get("invocations") else "-", throttled, by_kind, early]
 
 
 def _seconds(measured):
@@ -94,9 +94,10 @@ def _notes(results):
            "few seconds, stay far below any budget or bucket): not run, estimated from its measured time per member, "
            "times N.".format(meta["doc_flexible_max"]),
            "expert = the script an experienced operator writes (Flexible: az vm deallocate --ids ... --no-wait; az vm "
-           "wait --ids ... until deallocated; az vm update --ids ... --capacity-reservation-group; az vm start --ids "
-           "... --no-wait; then the time until every member runs); Uniform: the documented commands. Run at N <= {} "
-           "in the plain and arm-limits passes, estimated per member above. expert ratio = expert / ours."
+           "wait --ids ... until deallocated; az vm update --capacity-reservation-group --no-wait per member, 4 at a "
+           "time, as the pinned az fails az vm update with several --ids; az vm wait --ids ... --updated; az vm "
+           "start --ids ... --no-wait; then the time until every member runs); Uniform: the documented commands. Run "
+           "at N <= {} in the plain and arm-limits passes, estimated per member above. expert ratio = expert / ours."
            .format(meta.get("expert_max", "-")),
            "bucket floor = per kind (reads/writes/deletes), (requests - bucket) / refill rate: the least time ARM's "
            "buckets (the pass's --arm-limits, else the documented 250/25, 200/10, 200/10) need to accept our "

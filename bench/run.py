@@ -232,7 +232,7 @@ def _throttle_counters(status):
         return None
     out = {k: status.get(k, 0) for k in BUDGET_KEYS}
     for kind in KINDS:
-        if kind in status:
+        if isinstance(status.get(kind), dict):  # the write budget's "writes" is its size
             out[kind] = {k: status[kind].get(k, 0) for k in ("accepted", "throttled", "early_retries")}
     if "compute" in status:
         out["compute"] = {"throttled": status["compute"].get("throttled", 0)}
