@@ -157,11 +157,20 @@ class Executor:
                 model = origins.get(self.scale_set.id)
                 if model and not same_id(_model_group(self.client.virtual_machine_scale_sets.get(
                         self.rg, self.name)), model):
+                    up = () if self.scale_set.zones else tuple(k for k, m in states.items()
+                                                               if m.power_state in p.RESTARTED)
+                    if up:  # a regional model changes group only while no instance is allocated
+                        logger.warning('Deallocating the %d instance(s) that started without a reservation, to '
+                                       'bring them back to the group too.', len(up))
+                        self.taken_down.update(up)
+                        self._deallocate(p.Step(p.DEALLOCATE, up, 'back to the original group'))
+                        down += up
                     self._setModelGroup(p.Step(p.SET_MODEL_GROUP, (self.scale_set.id,), 'back to the original group',
                                                group=model))
-                if moving:
-                    self._upgradeInstances(p.Step(p.UPGRADE, moving, 'back to the original group'))
-            self.returned.update({k: origins.get(k) or origins.get(self.scale_set.id) for k in down})
+                if model:
+                    self._upgradeInstances(p.Step(p.UPGRADE, down, 'back to the original group'))
+            home = {k: origins.get(k) if self.flexible else origins.get(self.scale_set.id) for k in down}
+            self.returned.update({k: g for k, g in home.items() if g})
             self._power(p.Step(p.START, down, 'start on the original group'), 'begin_start',
                         lambda power: power == 'running')
         except StepFailed as ex:

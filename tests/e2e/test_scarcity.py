@@ -9,8 +9,8 @@ state read back with stock az; the request log shows the writes."""
 import pytest
 
 from conftest import sim_up
-from landscapes import SIZE, associated, capacities, crg, flexible, member, model_group, move, powers, seed, \
-    uniform, vm_group, writes
+from landscapes import SIZE, associated, capacities, crg, flexible, member, model_group, move, powers, \
+    run_killed_after_writes, seed, uniform, vm_group, writes
 
 RETRY = "2"  # seconds: the bound the tests give the allocation retry
 NAMES = ["m-{}".format(n) for n in range(4)]
@@ -28,9 +28,10 @@ def allocation_failures(sim):
     return answer["allocationFailures"]
 
 
-def no_capacity(sim):
+def no_capacity(sim, free=0):
     """Free on-demand machines of the size in the region: none (set after the landscape holds its machines)."""
-    status, _, answer = sim.client.call("POST", "/simulator/capacity", {"pools": {"eastus:" + SIZE: 0}}, auth=False)
+    status, _, answer = sim.client.call("POST", "/simulator/capacity", {"pools": {"eastus:" + SIZE: free}},
+                                        auth=False)
     assert status == 200, answer
 
 
@@ -69,6 +70,35 @@ def test_detach_without_capacity_brings_members_back_and_says_so(sim, kind):
     starts = [w for w in sent if w[1].endswith("/start")]
     assert [w for w in sent if w[1].endswith("/deallocate")] and len(starts) >= 3  # tried, retried, started back
     assert allocation_failures(sim) > failed
+
+
+def test_regional_uniform_with_room_for_some_brings_every_instance_back_through_the_model(sim):
+    """Two of four start on on-demand capacity, two cannot: a regional model changes group only while no instance
+    is allocated, so the two that started are deallocated too, and all four come back to the group and run."""
+    rg = "sc-some"
+    landscape(sim, rg, "uniform")
+    no_capacity(sim, free=2)
+    code, _, err = detach(sim, rg, expect=None)
+    assert code != 0 and "Partial: the detach is not done" in err and "AllocationFailed" in err
+    assert set(powers(sim, rg, "s").values()) == {"running"}
+    assert model_group(sim, rg, "s").endswith("/g") and len(associated(sim, rg)) == 4
+    assert capacities(sim, rg) == {"r": 4}
+    no_capacity(sim)
+
+
+@pytest.mark.parametrize("kind", ["flexible", "uniform"])
+def test_killed_after_moving_members_off_the_group_the_rerun_brings_them_back(sim, kind):
+    """Killed once the first members left the group, deallocated: only the journal still knows where they came from;
+    the re-run finds no capacity either and brings them back there."""
+    rg = "sc-kill-" + kind
+    members = landscape(sim, rg, kind)
+    writes_before_start = 2 if kind == "flexible" else 3  # deallocate, clear the group (Uniform: and upgrade)
+    run_killed_after_writes(sim, ["vmss", "capacity-reservation", "detach", "-g", rg, "-n", "s", "--yes"],
+                            writes_before_start)
+    code, _, err = detach(sim, rg, expect=None)
+    assert code != 0 and "Partial: the detach is not done" in err
+    assert set(powers(sim, rg, "s", members).values()) == {"running"}
+    assert len(associated(sim, rg)) == 4 and capacities(sim, rg) == {"r": 4}
 
 
 @pytest.mark.parametrize("kind", ["flexible", "uniform"])
