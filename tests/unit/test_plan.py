@@ -500,3 +500,12 @@ def test_attach_counts_what_exceeds_the_reservation(capacity, allocated, risky):
     plan = attach(s, B)
     assert plan.unguaranteed == risky
     assert plan.disruption()['instancesStartedWithoutReservation'] == len(risky)
+
+
+def test_the_confirmation_says_how_many_start_without_a_reservation():
+    from azext_vmsscrg.prompt import summary
+    s = snap(scale_set(), [instance(0), instance(1)], group())
+    intent = p.Intent('detach')
+    text = summary(s, intent, p.make_plan(s, intent))
+    assert 'start 2 of them again without a capacity reservation guarantee' in text
+    assert 'without a capacity reservation' not in summary(s, intent, detach(s, strategy=p.ZERO_CAPACITY_STRATEGY))
