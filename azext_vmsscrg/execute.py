@@ -155,13 +155,14 @@ class Executor:
                                             'back to the original group', group=group))
             else:
                 model = origins.get(self.scale_set.id)
-                if model and not same_id(_model_group(self.client.virtual_machine_scale_sets.get(
-                        self.rg, self.name)), model):
-                    up = () if self.scale_set.zones else tuple(k for k, m in states.items()
-                                                               if m.power_state in p.RESTARTED)
-                    if up:  # a regional model changes group only while no instance is allocated
-                        logger.warning('Deallocating the %d instance(s) that started without a reservation, to '
-                                       'bring them back to the group too.', len(up))
+                now = _model_group(self.client.virtual_machine_scale_sets.get(self.rg, self.name))
+                if model and not same_id(now, model):
+                    # only a zonal model on no group takes a group while instances run (attached in place)
+                    in_place = self.scale_set.zones and not now
+                    up = () if in_place else tuple(k for k, m in states.items() if m.power_state in p.RESTARTED)
+                    if up:
+                        logger.warning('Deallocating the %d running instance(s) too: the model can go back to its '
+                                       'group only while no instance is allocated; all start there.', len(up))
                         self.taken_down.update(up)
                         self._deallocate(p.Step(p.DEALLOCATE, up, 'back to the original group'))
                         down += up
