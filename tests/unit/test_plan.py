@@ -492,8 +492,8 @@ def test_zero_capacity_and_leave_deallocated_start_nothing_without_a_reservation
     assert detach(s, leave_deallocated=True).unguaranteed == ()
 
 
-@pytest.mark.parametrize('capacity, allocated, risky', [(3, 0, ()), (2, 0, ('2',)), (1, 0, ('1', '2')),
-                                                         (3, 2, ('1', '2'))])
+@pytest.mark.parametrize('capacity, allocated, risky', [
+    (3, 0, ()), (2, 0, ('2',)), (1, 0, ('1', '2')), (3, 2, ('1', '2'))])
 def test_attach_counts_what_exceeds_the_reservation(capacity, allocated, risky):
     target = group(B, capacity=capacity, allocated=allocated)
     s = snap(scale_set(model=None), [instance(n, group_id=None) for n in range(3)], None, target=target)
