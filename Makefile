@@ -110,9 +110,9 @@ bench: extension
 # The long form of tests/chaos (`make test` runs 4 seeds of each): attach and detach under injected faults, re-run
 # until they succeed, and killed with SIGKILL at random moments then re-run; prints a summary per suite.
 # CHAOS_SEEDS=N or A-B  KILL_SEEDS=N or A-B  CHAOS_FAULTS=<spec without seed>  CHAOS_LRO_SECONDS  KILL_LRO_SECONDS
-# (defaults here: 40 chaos seeds with operations taking 0.5 s, 20 kill seeds)
-# CHAOS_SCARCITY=N or A-B: seeds with on-demand capacity short (off here until the extension handles allocation
-# failures, issue 14; then default it like CHAOS_SEEDS)
+# CHAOS_SCARCITY=N or A-B: seeds with on-demand capacity short
+# (defaults here: 40 chaos seeds with operations taking 0.5 s, 20 kill seeds, 10 scarcity seeds)
 chaos: extension
 	CHAOS_SEEDS=$${CHAOS_SEEDS:-40} KILL_SEEDS=$${KILL_SEEDS:-20} CHAOS_LRO_SECONDS=$${CHAOS_LRO_SECONDS:-0.5} \
+	CHAOS_SCARCITY=$${CHAOS_SCARCITY:-10} \
 	$(PYTEST) tests/chaos -s -q

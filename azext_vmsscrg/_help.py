@@ -64,6 +64,15 @@ long-summary: >
     (--max-unavailable), each batch deallocated, cleared and started again while the others keep running.
 
 
+    Started again without their reservation, members run on on-demand capacity, which a region or zone
+    can run out of: --dry-run and the prompt say how many. A start Azure refuses for lack of capacity
+    (AllocationFailed, ZonalAllocationFailed) is retried for up to vmsscrg.allocation_retry_timeout seconds
+    (300 by default; az config set vmsscrg.allocation_retry_timeout=SECONDS); then the members that still
+    cannot start go back to the group they came from, whose reservation still holds their capacity, are
+    started there, and the command exits with an error naming them. Try again later, or use --strategy
+    zero-capacity, which moves them without a restart.
+
+
     --strategy zero-capacity (option 2) deallocates nothing: it sets to capacity 0 every reservation of the
     group that the scale set uses (they then guarantee capacity to nobody), clears the association and
     brings the instances up to date. It is refused when other VMs or scale sets use those reservations,
@@ -93,6 +102,9 @@ long-summary: >
     regional one is deallocated, attached and started again. A Flexible scale set gets its profile (if any)
     updated, then every member: zonal members in place, others in batches (--max-unavailable) of
     deallocate, associate, start. Switching from another group deallocates what must move, in one plan.
+    Members started beyond what a reservation holds run on on-demand capacity: --dry-run and the prompt
+    say how many; a start Azure refuses for lack of capacity is retried for up to
+    vmsscrg.allocation_retry_timeout seconds, then the members that cannot start are reported.
     Like detach, it asks once, shows progress, reads back every change, and can be run again after an
     interruption to finish.
 examples:

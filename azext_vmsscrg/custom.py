@@ -12,8 +12,8 @@ from knack.log import get_logger
 from ._client_factory import cf_autoscale, cf_compute_for_subscription
 from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
 from .journal import Journal, new_record
-from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
-from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
+from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan, member_key
+from .execute import ALLOCATION_RETRY_TIMEOUT, DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
 from .outcome import failure, finish_command, interrupted, result, verify
 from .prompt import changes, confirm, prompting
 from .status import build_status
@@ -88,8 +88,12 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             return result(intent, plan, plan_steps=True, status=build_status(snapshot))
     again = finish_command(snapshot.scale_set, intent)
     earlier = record.deallocated if record else frozenset()
-    record = new_record(intent, plan.restore, record.started if record else None)
-    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)))
+    origins = _origins(snapshot, record)
+    record = new_record(intent, plan.restore, record.started if record else None, origins)
+    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)),
+                        allocation_timeout=cmd.cli_ctx.config.getint('vmsscrg', 'allocation_retry_timeout',
+                                                                     fallback=ALLOCATION_RETRY_TIMEOUT))
+    executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
 
     def on_deallocate(keys):
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))
@@ -97,14 +101,14 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
         try:
             done = executor.run(plan.steps, on_deallocate=on_deallocate)
         except StepFailed as ex:
-            _compensate(executor, plan)
-            raise failure(ex, _read_or_none(survey), intent, again) from ex
+            _compensate(executor, plan, origins)
+            raise failure(ex, _read_or_none(survey), intent, again, executor.returned) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
-            _compensate(executor, plan)
+            _compensate(executor, plan, origins)
             raise interrupted(_read_or_none(survey), intent, again) from ex
         except Exception:
-            _compensate(executor, plan)
+            _compensate(executor, plan, origins)
             raise
     after = survey()
     verify(after, intent, plan, again)
@@ -148,9 +152,19 @@ def _fresh(survey, snapshot, intent, plan, rounds=3):
     return snapshot, plan
 
 
-def _compensate(executor, plan):
+def _origins(snapshot, record):
+    """The group each member and the model came from: the journal's (an earlier run's) first, then what the
+    snapshot shows now."""
+    origins = {member_key(i): i.group_id for i in snapshot.instances if i.group_id}
+    if snapshot.scale_set.model_group_id:
+        origins[snapshot.scale_set.id] = snapshot.scale_set.model_group_id
+    origins.update(record.origins if record else {})
+    return origins
+
+
+def _compensate(executor, plan, origins=None):
     try:
-        executor.compensate(plan.restore)
+        executor.compensate(plan.restore, origins)
     except KeyboardInterrupt:
         raise
     except Exception as ex:  # pylint: disable=broad-except

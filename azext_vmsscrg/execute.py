@@ -22,7 +22,7 @@ from knack.log import get_logger
 from . import plan as p
 from ._lro import polling
 from ._validators import MAX_CONCURRENCY
-from .failures import PERMANENT, TRANSIENT, answer_lost, classify, describe, retry_after
+from .failures import CAPACITY, PERMANENT, TRANSIENT, answer_lost, classify, describe, retry_after
 from .snapshot import CHANGING_POWER, same_id
 from .survey import read_members, read_power, read_rolling_upgrade
 
@@ -34,6 +34,7 @@ FIRST_DELAY = 2.0  # seconds before the second attempt; doubled each time, or Re
 POLL_FIRST, POLL_MAX = 2.0, 30.0  # waiting for an upgrade policy: backoff between reads
 BATCH_SECONDS = 900  # what one batch of an Automatic or Rolling upgrade may take, pauses apart
 SETTLE_SECONDS = 600  # after an interruption, how long to wait for operations Azure already accepted
+ALLOCATION_RETRY_TIMEOUT = 300  # seconds a start that finds no capacity is retried (vmsscrg.allocation_retry_timeout)
 
 
 class StepFailed(Exception):
@@ -71,7 +72,7 @@ class Executor:
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
     def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
-                 clock=time.monotonic):
+                 clock=time.monotonic, allocation_timeout=ALLOCATION_RETRY_TIMEOUT):
         self.client = client
         self.snapshot = snapshot
         self.scale_set = snapshot.scale_set
@@ -85,6 +86,8 @@ class Executor:
         self.stopping = threading.Event()
         self.compensating = False
         self.taken_down = set()  # members this run sent a deallocation for
+        self.allocation_timeout = allocation_timeout
+        self.returned = {}  # {key: group} members brought back to their original group because they could not start
         self._sleep = sleep
 
     def run(self, steps, on_deallocate=None):
@@ -113,11 +116,15 @@ class Executor:
         return results
 
     # --- compensation ------------------------------------------------------------------------------
-    def compensate(self, restore):
+    def compensate(self, restore, origins=None):
         """Start again every member of `restore` (those running before) that this run took down; wait first for
-        the operations Azure already accepted. Returns {key: power state} of every member, read back."""
+        the operations Azure already accepted. A member that cannot start for lack of capacity is brought back to
+        its original group (`origins`: {key: group id}, the model's under the scale set id) and started there.
+        Returns {key: power state} of every member, read back."""
         self.compensating = True
         self.stopping.clear()
+        if origins:  # the run's own start steps have retried already: what still finds no capacity goes back now
+            self.allocation_timeout = 0
         states = self._settle()
         down = tuple(k for k in restore if k in self.taken_down and k in states
                      and states[k].power_state not in p.RESTARTED)
@@ -126,9 +133,49 @@ class Executor:
             try:
                 self._start(p.Step(p.START, down, 'start again what this run deallocated'))
             except StepFailed as ex:
-                logger.error('Could not start every member again: %s', ex)
+                if ex.kind == CAPACITY and origins:
+                    self._back_to_origin(down, origins, ex)
+                else:
+                    logger.error('Could not start every member again: %s', ex)
             states = read_members(self.client, self.scale_set)
         return {k: m.power_state for k, m in states.items()}
+
+    def _back_to_origin(self, keys, origins, error):
+        """Members that found no capacity, back on the group they came from (its reservation still holds their
+        capacity), then started: Flexible VM by VM; Uniform through the model, then each instance to the model."""
+        states = read_members(self.client, self.scale_set)
+        down = tuple(k for k in keys if k in states and states[k].power_state not in p.RESTARTED)
+        moving = tuple(k for k in down if origins.get(k) and not same_id(states[k].group_id, origins[k]))
+        logger.warning('%d member(s) cannot start for lack of capacity (%s); bringing them back to their original '
+                       'group to start them there.', len(down), error)
+        try:
+            if self.flexible:
+                for group in sorted({origins[k] for k in moving}):
+                    self._setVmGroup(p.Step(p.SET_VM_GROUP, tuple(k for k in moving if origins[k] == group),
+                                            'back to the original group', group=group))
+            else:
+                model = origins.get(self.scale_set.id)
+                now = _model_group(self.client.virtual_machine_scale_sets.get(self.rg, self.name))
+                if model and not same_id(now, model):
+                    # only a zonal model on no group takes a group while instances run (attached in place)
+                    in_place = self.scale_set.zones and not now
+                    up = () if in_place else tuple(k for k, m in states.items() if m.power_state in p.RESTARTED)
+                    if up:
+                        logger.warning('Deallocating the %d running instance(s) too: the model can go back to its '
+                                       'group only while no instance is allocated; all start there.', len(up))
+                        self.taken_down.update(up)
+                        self._deallocate(p.Step(p.DEALLOCATE, up, 'back to the original group'))
+                        down += up
+                    self._setModelGroup(p.Step(p.SET_MODEL_GROUP, (self.scale_set.id,), 'back to the original group',
+                                               group=model))
+                if model:
+                    self._upgradeInstances(p.Step(p.UPGRADE, down, 'back to the original group'))
+            home = {k: origins.get(k) if self.flexible else origins.get(self.scale_set.id) for k in down}
+            self.returned.update({k: g for k, g in home.items() if g})
+            self._power(p.Step(p.START, down, 'start on the original group'), 'begin_start',
+                        lambda power: power == 'running')
+        except StepFailed as ex:
+            logger.error('Could not bring every member back to its original group and start it: %s', ex)
 
     def _settle(self):
         """Read the members until none changes power state (an accepted operation still running), bounded."""
@@ -205,7 +252,29 @@ class Executor:
         self._power(step, 'begin_deallocate', lambda power: power in p.NOT_ALLOCATED)
 
     def _start(self, step):
-        self._power(step, 'begin_start', lambda power: power == 'running')
+        """Start; where Azure has no capacity now, try again the members still down, with backoff, for up to
+        allocation_timeout seconds (then the StepFailed of kind CAPACITY stands)."""
+        deadline = self.clock() + self.allocation_timeout
+        delay = FIRST_DELAY
+        while True:
+            try:
+                return self._power(step, 'begin_start', lambda power: power == 'running')
+            except StepFailed as ex:
+                left = deadline - self.clock()
+                if ex.kind != CAPACITY or left <= 0:
+                    raise
+                self.stopping.clear()  # set by the failed member; an interruption raises in this thread instead
+                wait_for = min(delay, left)
+                logger.warning('No capacity to start now (%s); trying again in %.0f s, for up to %.0f s more',
+                               ex, wait_for, left)
+                self._pause(wait_for)
+                self._check_stopping()
+                states = read_members(self.client, self.scale_set)
+                still = tuple(k for k in step.targets if k in states and states[k].power_state != 'running')
+                if not still:
+                    return None
+                step = p.Step(step.action, still, step.reason, batch=step.batch)
+                delay *= 2
 
     def _power(self, step, operation, done):
         down = operation == 'begin_deallocate'

@@ -17,7 +17,7 @@ import datetime
 import json
 import os
 from dataclasses import dataclass, field
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Mapping, Optional
 
 from .snapshot import normalize_id, same_id
 
@@ -31,6 +31,9 @@ class Record:
     started: datetime.datetime
     running: FrozenSet[str] = field(default_factory=frozenset)  # members running before the run, to start again
     deallocated: FrozenSet[str] = field(default_factory=frozenset)  # members the run sent a deallocation for
+    # the group each member (and, under the scale set id, the model) was on before the first run: where a member
+    # that finds no capacity goes back to
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def age(self, now=None):
         return (now or _now()) - self.started
@@ -50,7 +53,7 @@ class Record:
     def to_dict(self):
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
                 'started': self.started.isoformat(), 'running': sorted(self.running),
-                'deallocated': sorted(self.deallocated)}
+                'deallocated': sorted(self.deallocated), 'origins': dict(sorted(self.origins.items()))}
 
 
 class Journal:
@@ -67,7 +70,8 @@ class Journal:
             return Record(action=data['action'], group_id=data.get('capacityReservationGroup'),
                           started=datetime.datetime.fromisoformat(data.get('started') or data['saved']),
                           running=frozenset(data.get('running', ())),
-                          deallocated=frozenset(data.get('deallocated', ())))
+                          deallocated=frozenset(data.get('deallocated', ())),
+                          origins=dict(data.get('origins') or {}))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -88,8 +92,8 @@ class Journal:
             pass
 
 
-def new_record(intent, running, started=None):
-    return Record(intent.action, intent.group_id, started or _now(), frozenset(running))
+def new_record(intent, running, started=None, origins=None):
+    return Record(intent.action, intent.group_id, started or _now(), frozenset(running), origins=dict(origins or {}))
 
 
 def _now():

@@ -73,7 +73,7 @@ def where(snapshot, intent):
     return 'Each member now:{}\n{}'.format(model, '\n'.join(lines))
 
 
-def failure(error, snapshot, intent, again):
+def failure(error, snapshot, intent, again, returned=None):
     """A step that could not succeed, after compensation: what failed, where each member is, what to do."""
     message = 'Step {} ({} target(s)) failed: {}\n{}'.format(error.step.action, len(error.step.targets), error,
                                                              where(snapshot, intent))
@@ -81,10 +81,29 @@ def failure(error, snapshot, intent, again):
         return AzureResponseError(message, recommendation='Azure may succeed later: run the same command again to '
                                                           'finish the job: ' + again)
     if error.kind == CAPACITY:
-        return AzureResponseError(message, recommendation='Azure has no capacity for these machines now. Run the '
-                                                          'same command again later to finish: ' + again)
+        return no_capacity(error, snapshot, intent, again, returned or {})
     return ValidationError(message, recommendation='Azure refused this request, and would again: fix what the '
                                                    'error names first, then finish with: ' + again)
+
+
+def no_capacity(error, snapshot, intent, again, returned):
+    """Azure had no capacity to start members (after retrying for vmsscrg.allocation_retry_timeout): the run ends
+    partial, with the members that could not start back on the group they came from."""
+    state = association_state(snapshot, intent.group_id) if snapshot is not None else 'unknown'
+    lines = ['Partial: the {} is not done, the scale set is {}. Azure has no capacity to start {} member(s) without '
+             'a reservation now: {}'.format(intent.action, state, len(error.step.targets), error)]
+    if returned:
+        groups = sorted({resource_name(g) for g in returned.values() if g})
+        lines.append('{} member(s) were brought back to group {}, whose reservation still holds their capacity, and '
+                     'started there: {}'.format(len(returned), ', '.join(groups),
+                                                ', '.join(sorted(returned)[:MEMBERS_LISTED])))
+    lines.append(where(snapshot, intent))
+    advice = 'This is not fixed by running again at once: on-demand capacity for this size is short in this ' \
+             'region or zone. Try again later: ' + again
+    if intent.action == 'detach' and intent.strategy == p.DEALLOCATE_STRATEGY:
+        advice += ('; or, if no other virtual machine uses the group, move the members without a restart: ' +
+                   again.replace(' --yes', ' --strategy {} --yes'.format(p.ZERO_CAPACITY_STRATEGY)))
+    return AzureResponseError('\n'.join(lines), recommendation=advice)
 
 
 def interrupted(snapshot, intent, again):

@@ -9,7 +9,7 @@ refuse the command happens here, before anything is written. Each step carries t
 needed: the documented procedure step or the Azure rule it satisfies, citing the public documentation.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import FrozenSet, Optional, Tuple
 
 from azure.cli.core.azclierror import (InvalidArgumentValueError, ResourceNotFoundError, UnclassifiedUserFault,
@@ -86,6 +86,7 @@ class Plan:
     restore: Tuple[str, ...] = ()  # members to have running at the end
     warnings: Tuple[str, ...] = ()
     zeroed: Tuple[str, ...] = field(default=())  # reservations set to capacity 0
+    unguaranteed: Tuple[str, ...] = ()  # running members started again with no reservation guaranteeing capacity
 
     def is_noop(self):
         return not self.steps
@@ -106,6 +107,7 @@ class Plan:
         deallocated = self.deallocated()
         started = {t for s in self.steps if s.action == START for t in s.targets}
         return {'instancesDeallocated': len(deallocated), 'instancesStartedAgain': len(started),
+                'instancesStartedWithoutReservation': len(self.unguaranteed),
                 'reservationsSetToZero': list(self.zeroed)}
 
 
@@ -128,9 +130,62 @@ def make_plan(snapshot, intent):
             "made.".format(len(unknown), ', '.join(unknown[:5])),
             recommendation="Get read access to the groups named in 'az vmss capacity-reservation status', then "
                            "run this command again.")
+    plan = _detach(snapshot, intent) if intent.action == 'detach' else _attach(snapshot, intent)
+    return _with_risk(snapshot, intent, plan)
+
+
+def _with_risk(snapshot, intent, plan):
+    """The members this plan starts again on on-demand capacity, which may have run out, and a warning naming them:
+    a detach by deallocation starts every member it moves without a reservation; an attach starts what exceeds the
+    reservation's capacity without one."""
+    started = [k for s in plan.steps if s.action == START for k in s.targets]
     if intent.action == 'detach':
-        return _detach(snapshot, intent)
-    return _attach(snapshot, intent)
+        risky = tuple(started) if any(s.action == DEALLOCATE for s in plan.steps) else ()
+    else:
+        risky = _beyond_reservation(snapshot, intent.group_id, started)
+    if not risky:
+        return plan
+    text = ('{} running member(s) will be started again without a capacity reservation guarantee: where on-demand '
+            'capacity for their size is short, Azure refuses the start (AllocationFailed, or ZonalAllocationFailed '
+            'in a zone). The command then retries for up to vmsscrg.allocation_retry_timeout seconds{}.'.format(
+                len(risky), ' and brings those still down back to the group they came from' if
+                intent.action == 'detach' else ''))
+    group = snapshot.group
+    if intent.action == 'detach' and group is not None:
+        others = _others(snapshot, group)
+        text += (' --strategy zero-capacity moves them without a restart ({}).'.format(DETACH_DOC) if not others else
+                 ' --strategy zero-capacity would move them without a restart, but group {} is shared with {} other '
+                 'virtual machine(s), which would lose their reservation.'.format(resource_name(group.id),
+                                                                                  len(others)))
+    return replace(plan, unguaranteed=risky, warnings=plan.warnings + (text,))
+
+
+def _beyond_reservation(snapshot, group_id, started):
+    """Of the members an attach starts again, those beyond what their reservation in the target group holds (the
+    members that keep running count first, then those started, in order)."""
+    group = snapshot.target or snapshot.group
+    if group is None or not same_id(group.id, group_id) or not started:
+        return ()
+    size = snapshot.scale_set.sku_name
+    on_it = {}  # reservation id -> members that will run on it
+    for i in sorted(snapshot.instances, key=lambda i: member_key(i) in started):
+        r = _reservation_for(group, i.size or size, i.zone)
+        if r is not None and (allocated(i) or member_key(i) in started):
+            on_it.setdefault(r.id, []).append(i)
+    risky = set()
+    for r in group.reservations:
+        members = on_it.get(r.id, [])
+        ours_now = sum(1 for i in members if allocated(i) and same_id(i.group_id, group.id))
+        excess = max(0, (r.allocated or 0) - ours_now) + len(members) - (r.capacity or 0)
+        if excess > 0:
+            risky |= {member_key(i) for i in members[-excess:] if member_key(i) in started}
+    return tuple(k for k in started if k in risky)
+
+
+def _others(snapshot, group):
+    """The virtual machines on `group` that are not members of this scale set."""
+    ours = {normalize_id(i.id) for i in snapshot.instances}
+    return sorted(vm for vm in group.associated_ids if normalize_id(vm) not in ours)
 
 
 def _check_settled(snapshot):
@@ -204,8 +259,7 @@ def _detach_zero(snapshot, intent, on_group):
         raise ValidationError("--strategy zero-capacity needs the scale set and its instances on one readable "
                               "capacity reservation group.",
                               recommendation='Use --strategy deallocate, or run status to see the groups involved.')
-    ours = {normalize_id(i.id) for i in snapshot.instances}
-    others = sorted(vm for vm in group.associated_ids if normalize_id(vm) not in ours)
+    others = _others(snapshot, group)
     zeroed = tuple(r.id for r in group.reservations if r.capacity and _consumed(r, scale_set, snapshot.instances))
     if others and zeroed and not intent.force:
         raise ValidationError(

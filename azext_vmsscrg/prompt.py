@@ -39,6 +39,10 @@ def summary(snapshot, intent, plan):
         lines.append('  - deallocate {} instance(s), at most {} at once: each is unavailable from its deallocation '
                      'until it is started again{}'.format(disruption['instancesDeallocated'], plan.largest_batch(),
                                                           '' if plan.restore else ' (they are left deallocated)'))
+    if disruption['instancesStartedWithoutReservation']:
+        lines.append('  - start {} of them again without a capacity reservation guarantee: if Azure has no capacity '
+                     'for them then, they go back to the group they came from and the command ends not done'.format(
+                         disruption['instancesStartedWithoutReservation']))
     for reservation in disruption['reservationsSetToZero']:
         lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
             resource_name(reservation)))

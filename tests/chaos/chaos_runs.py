@@ -15,7 +15,7 @@ its seed), `CHAOS_LRO_SECONDS` and `KILL_LRO_SECONDS` how long operations take; 
 pool of the scenario's zone or region holds 0 machines, or fewer than the members, and an attach's target
 reservation may hold fewer than the members. A run there may end not done; the invariant is then that every member
 that was running runs, on the target association or back on its original one, with no reservation changed except
-as zero-capacity does. Unset, those seeds are skipped (the extension does not handle scarcity yet).
+as zero-capacity does. The extension's allocation retry is bounded to ALLOCATION_RETRY seconds here.
 """
 import os
 import random
@@ -34,6 +34,7 @@ from landscapes import SIZE, crg, flexible, member, run_killed_after, seed, unif
 MAX_RUNS = 8  # a user re-runs a failed command; more than this is a violation
 SCARCE_RUNS = 3  # where capacity is short a re-run does not help: a user tries this many times, then stops
 RUN_TIMEOUT = 300
+ALLOCATION_RETRY = "3"  # seconds a start that finds no capacity is retried (vmsscrg.allocation_retry_timeout)
 FAULTS = os.environ.get("CHAOS_FAULTS") or (
     "throttle=0.05:1,error500=0.03,error503=0.02,conflict=0.04,reset=0.03,reset-after=0.03,slow=0.05:0.5,"
     "lro-failed=0.1")
@@ -129,7 +130,8 @@ def az(sim, *args, timeout=RUN_TIMEOUT):
     simulator's directory: `az` is `python -m azure.cli`, which would import azext_vmsscrg from a source tree in
     its working directory before the installed wheel."""
     try:
-        done = subprocess.run([AZ] + list(args), env=sim.env(), capture_output=True, text=True, cwd=sim.dir,
+        done = subprocess.run([AZ] + list(args), env=sim.env(AZURE_VMSSCRG_ALLOCATION_RETRY_TIMEOUT=ALLOCATION_RETRY),
+                              capture_output=True, text=True, cwd=sim.dir,
                               stdin=subprocess.DEVNULL, timeout=timeout)
     except subprocess.TimeoutExpired as ex:
         return 124, "", "timed out after {} s: {}".format(timeout, ex)

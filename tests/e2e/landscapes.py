@@ -44,8 +44,8 @@ def seed(sim, rg, groups, scale_sets, vms=()):
          "virtualMachines": list(vms)}]})
 
 
-def move(sim, verb, rg, name, *extra, expect=0):
-    return sim.az("vmss", "capacity-reservation", verb, "-g", rg, "-n", name, *extra, expect=expect)
+def move(sim, verb, rg, name, *extra, expect=0, env=None):
+    return sim.az("vmss", "capacity-reservation", verb, "-g", rg, "-n", name, *extra, expect=expect, env=env)
 
 
 def writes(sim, mark, rg=None):

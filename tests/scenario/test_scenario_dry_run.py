@@ -21,18 +21,21 @@ class DryRunScenarioTest(VmssCrgScenarioTest):
             self.check("length(steps[?reason == null || reason == ''])", 0),
             self.check("steps[?outcome] | length(@)", 0),  # planned, not run
             self.check('disruption.instancesDeallocated', 3),
+            self.check('disruption.instancesStartedWithoutReservation', 3),  # started again on on-demand capacity
             self.check('status.state', 'attached'),
         ])
         self.cmd('vmss capacity-reservation detach -g {rg} -n u --strategy zero-capacity --dry-run', checks=[
             self.check('steps[].action', ['setReservationCapacity', 'setModelGroup', 'upgradeInstances',
                                           'upgradeInstances', 'upgradeInstances']),
             self.check('disruption.reservationsSetToZero[0]', '{g1}/capacityReservations/r1', case_sensitive=False),
+            self.check('disruption.instancesStartedWithoutReservation', 0),
         ])
         self.cmd('vmss capacity-reservation attach -g {rg} -n u --crg g2 --dry-run', checks=[
             self.check('dryRun', True),
             self.check('capacityReservationGroup', '{g2}', case_sensitive=False),
             self.check('steps[].action', ['deallocate', 'setModelGroup', 'upgradeInstances', 'start']),
             self.check('steps[1].capacityReservationGroup', '{g2}', case_sensitive=False),
+            self.check('disruption.instancesStartedWithoutReservation', 0),  # g2's reservation holds them all
         ])
         # Flexible: the deallocated member moves at once, the running one (on g2) in a batch
         self.cmd('vmss capacity-reservation attach -g {rg} -n f --crg g1 --dry-run', checks=[

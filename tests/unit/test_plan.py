@@ -470,3 +470,42 @@ def test_in_place_flexible_attach_starts_nothing_again():
              target=group(B, zones=('1',)))
     plan = attach(s, B)
     assert plan.disruption()['instancesStartedAgain'] == 0 and plan.deallocated() == []
+
+
+# --- the risk of starting members without a reservation -----------------------------------------
+def test_detach_by_deallocation_counts_every_member_started_again_and_names_zero_capacity():
+    s = snap(scale_set(), [instance(0), instance(1), instance(2, power='deallocated')], group())
+    plan = detach(s)
+    assert plan.unguaranteed == ('0', '1') and plan.disruption()['instancesStartedWithoutReservation'] == 2
+    assert any('2 running member(s) will be started again without a capacity reservation guarantee' in w and
+               '--strategy zero-capacity moves them without a restart' in w for w in plan.warnings)
+
+
+def test_detach_of_a_shared_group_says_zero_capacity_would_take_others_reservation():
+    s = snap(scale_set(), [instance(0)], group(associated=(SUB + '/virtualMachines/other',)))
+    assert any('shared with 1 other virtual machine(s)' in w for w in detach(s).warnings)
+
+
+def test_zero_capacity_and_leave_deallocated_start_nothing_without_a_reservation():
+    s = snap(scale_set(), [instance(0), instance(1)], group())
+    assert detach(s, strategy=p.ZERO_CAPACITY_STRATEGY).unguaranteed == ()
+    assert detach(s, leave_deallocated=True).unguaranteed == ()
+
+
+@pytest.mark.parametrize('capacity, allocated, risky', [
+    (3, 0, ()), (2, 0, ('2',)), (1, 0, ('1', '2')), (3, 2, ('1', '2'))])
+def test_attach_counts_what_exceeds_the_reservation(capacity, allocated, risky):
+    target = group(B, capacity=capacity, allocated=allocated)
+    s = snap(scale_set(model=None), [instance(n, group_id=None) for n in range(3)], None, target=target)
+    plan = attach(s, B)
+    assert plan.unguaranteed == risky
+    assert plan.disruption()['instancesStartedWithoutReservation'] == len(risky)
+
+
+def test_the_confirmation_says_how_many_start_without_a_reservation():
+    from azext_vmsscrg.prompt import summary
+    s = snap(scale_set(), [instance(0), instance(1)], group())
+    intent = p.Intent('detach')
+    text = summary(s, intent, p.make_plan(s, intent))
+    assert 'start 2 of them again without a capacity reservation guarantee' in text
+    assert 'without a capacity reservation' not in summary(s, intent, detach(s, strategy=p.ZERO_CAPACITY_STRATEGY))
