@@ -31,6 +31,7 @@ class Record:
     started: datetime.datetime
     running: FrozenSet[str] = field(default_factory=frozenset)  # members running before the run, to start again
     deallocated: FrozenSet[str] = field(default_factory=frozenset)  # members the run sent a deallocation for
+    members: FrozenSet[str] = field(default_factory=frozenset)  # a group-wide run: the scale sets and VMs it covers
 
     def age(self, now=None):
         return (now or _now()) - self.started
@@ -50,13 +51,15 @@ class Record:
     def to_dict(self):
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
                 'started': self.started.isoformat(), 'running': sorted(self.running),
-                'deallocated': sorted(self.deallocated)}
+                'deallocated': sorted(self.deallocated), **({'members': sorted(self.members)} if self.members else {})}
 
 
 class Journal:
-    def __init__(self, config_dir, scale_set_id):
+    def __init__(self, config_dir, scale_set_id, name=None):
+        """`name`: the file name without .json, when the record is not a scale set's (group.py)."""
         parts = normalize_id(scale_set_id).strip('/').split('/')
-        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3], parts[-1] + '.json')
+        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3], (name or parts[-1]).lower()
+                                 + '.json')
         self.scale_set_id = scale_set_id
 
     def load(self):
@@ -67,7 +70,8 @@ class Journal:
             return Record(action=data['action'], group_id=data.get('capacityReservationGroup'),
                           started=datetime.datetime.fromisoformat(data.get('started') or data['saved']),
                           running=frozenset(data.get('running', ())),
-                          deallocated=frozenset(data.get('deallocated', ())))
+                          deallocated=frozenset(data.get('deallocated', ())),
+                          members=frozenset(data.get('members', ())))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
