@@ -39,7 +39,8 @@ from .survey import SETTLE_TIMEOUT, _read_error, _read_group, inspect_scale_set,
 
 logger = get_logger(__name__)
 
-GROUP_CONCURRENCY = 4  # units (scale sets, standalone VMs of one resource group) detached at once
+# units (scale sets, standalone VMs of one resource group) detached at once (az config set vmsscrg.group_concurrency=N)
+GROUP_CONCURRENCY = 4
 DELETE_SECONDS = 300  # how long a delete refused for associations Azure still lists is tried again
 DELETE_POLL_FIRST, DELETE_POLL_MAX = 2.0, 30.0
 # Azure's association lists lag a change: a delete right after the detach may meet these codes for a while
@@ -125,18 +126,19 @@ def survey_group(clients, group_id, remembered=()):
         elif normalize_id(vm_id) not in {normalize_id(c) for c in candidates}:
             candidates.append(vm_id)
 
-    def read_vm(vm_id):
+    by_scope = {}  # one paged list of VMs per resource group tells scale set members from standalone VMs
+    for vm_id in candidates:
         vm_parts = _parse(vm_id)
+        by_scope.setdefault((vm_parts['subscription'], vm_parts['resource_group'].lower()), []).append(vm_id)
+    for (subscription, _), ids in by_scope.items():
+        rg = _parse(ids[0])['resource_group']
         try:
-            return clients.of(vm_id).virtual_machines.get(vm_parts['resource_group'], vm_parts['name']), None
+            listed = {normalize_id(vm.id): vm for vm in clients(subscription).virtual_machines.list(rg)}
         except HttpResponseError as ex:
-            return None, _read_error(vm_id, ex)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for vm_id, (vm, vm_error) in zip(candidates, pool.map(read_vm, candidates)):
-            if vm_error is not None:
-                if vm_error.status_code != 404:  # a VM deleted since the group listed it is not on it
-                    unreadable.append(vm_error)
-            elif vm.virtual_machine_scale_set is not None:
+            unreadable += [_read_error(vm_id, ex) for vm_id in ids]
+            continue
+        for vm in (listed[normalize_id(vm_id)] for vm_id in ids if normalize_id(vm_id) in listed):
+            if vm.virtual_machine_scale_set is not None:  # a VM deleted since the group listed it is not on it
                 scale_sets.setdefault(normalize_id(vm.virtual_machine_scale_set.id), vm.virtual_machine_scale_set.id)
             else:
                 vms.setdefault(normalize_id(vm.id), vm.id)
@@ -406,7 +408,8 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
             if first:
                 done['group'] = Executor(clients.of(group_id), busy[0].snapshot, concurrency,
                                          progress=Progress()).run(first)
-            done.update(_run_all(busy, run_unit, executors))
+            done.update(_run_all(busy, run_unit, executors, max(1, cmd.cli_ctx.config.getint(
+                'vmsscrg', 'group_concurrency', fallback=GROUP_CONCURRENCY))))
         except StepFailed as ex:
             _compensate_all(busy, executors, _compensate)
             unit = next((u for u in busy if ex.step in u.plan.steps), busy[0])
@@ -435,10 +438,10 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
                    None if deleted else _status_after(cmd, clients, group_id), steps=steps)
 
 
-def _run_all(units, run_unit, executors):
-    """Run the units a few at a time; the first failure (or an interruption) stops the others."""
+def _run_all(units, run_unit, executors, at_once):
+    """Run the units `at_once` at a time; the first failure (or an interruption) stops the others."""
     results = {}
-    pool = ThreadPoolExecutor(max_workers=min(GROUP_CONCURRENCY, len(units)))
+    pool = ThreadPoolExecutor(max_workers=min(at_once, len(units)))
     futures = {pool.submit(run_unit, unit): unit for unit in units}
     try:
         pending = set(futures)

@@ -151,17 +151,12 @@ def _flexible_members(client, resource_group_name, vmss_id):
 
 
 def read_vms(client, vm_ids):
-    """Standalone VMs by id (those that no longer exist are left out), as Flexible members are read."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    def one(vm_id):
-        parts = _parse(vm_id)
-        try:
-            return client.virtual_machines.get(parts['resource_group'], parts['name'], expand='instanceView')
-        except ResourceNotFoundError:
-            return None
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_READS) as pool:
-        vms = [vm for vm in pool.map(one, vm_ids) if vm is not None]
+    """Standalone VMs by id (those that no longer exist are left out), as Flexible members are read: one paged
+    list per resource group."""
+    wanted = {normalize_id(vm_id) for vm_id in vm_ids}
+    groups = {_parse(vm_id)['resource_group'].lower(): _parse(vm_id)['resource_group'] for vm_id in vm_ids}
+    vms = [vm for rg in groups.values() for vm in client.virtual_machines.list(rg, expand='instanceView')
+           if normalize_id(vm.id) in wanted]
     return _members(client, vms)
 
 
