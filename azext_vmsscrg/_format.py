@@ -49,15 +49,15 @@ def transform_group_status_table(result):
     rows = [row('group', result['name'], 'deletable' if result['deletable'] else 'not deletable',
                 '; '.join(result['blockers']) or result['nextAction'])]
     for r in result['reservations']:
-        rows.append(row('reservation', r['name'], 'overallocated' if r['overallocated'] else
-                        '{} of {} allocated'.format(r['allocated'], r['capacity']),
-                        '{}{}, capacity {}, {} associated'.format(r['sku'], ', zone ' + r['zone'] if r['zone'] else '',
-                                                                 r['capacity'], r['associated'])))
+        state = 'overallocated' if r['overallocated'] else '{} of {} allocated'.format(r['allocated'], r['capacity'])
+        zone = ', zone ' + r['zone'] if r['zone'] else ''
+        rows.append(row('reservation', r['name'], state, '{}{}, capacity {}, {} associated'.format(
+            r['sku'], zone, r['capacity'], r['associated'])))
     for s in result['scaleSets']:
-        rows.append(row('scale set', s['name'], s['state'], '{}, {} upgrade policy, model {}on the group, {} of {} '
-                        'instance(s) on the group'.format(s['orchestrationMode'], s['upgradePolicy'],
-                                                         '' if s['modelOnGroup'] else 'not ', s['instancesOnGroup'],
-                                                         s['summary']['instances'])))
+        detail = '{}, {} upgrade policy, model {}on the group, {} of {} instance(s) on the group'.format(
+            s['orchestrationMode'], s['upgradePolicy'], '' if s['modelOnGroup'] else 'not ', s['instancesOnGroup'],
+            s['summary']['instances'])
+        rows.append(row('scale set', s['name'], s['state'], detail))
     for vm in result['virtualMachines']:
         rows.append(row('vm', vm['name'], vm['powerState'], 'on {}'.format(
             resource_name(vm['capacityReservationGroup']) or 'no group')))

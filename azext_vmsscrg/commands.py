@@ -20,6 +20,6 @@ def load_command_table(self, _):
 
     with self.command_group('vmss capacity-reservation', client_factory=cf_compute, is_preview=is_preview()) as g:
         g.custom_show_command('status', 'show_status', validator=validate_status,
-                               table_transformer=transform_status_table)
+                              table_transformer=transform_status_table)
         g.custom_command('detach', 'detach', validator=validate_detach, table_transformer=transform_move_table)
         g.custom_command('attach', 'attach', validator=validate_attach, table_transformer=transform_move_table)

@@ -31,7 +31,7 @@ from ._client_factory import cf_compute_for_subscription
 from .execute import Cancelled, Executor, Progress, StepFailed
 from .failures import TRANSIENT, classify, describe, error_code
 from .journal import Journal, Record, new_record
-from .outcome import failure, verify, where
+from .outcome import failure, intent_options, verify, where
 from .prompt import ask_to_continue, prompting, summary
 from .snapshot import FLEXIBLE, ReadError, ScaleSet, Snapshot, normalize_id, resource_name, same_id
 from .status import build_status
@@ -169,13 +169,11 @@ def _scale_set_id(parts):
         parts['subscription'], parts['resource_group'], parts['name'])
 
 
-def scale_set_snapshot(clients, scale_set_id, timeout=0):
+def scale_set_survey(clients, scale_set_id):
+    """A function that reads the scale set's snapshot (survey.inspect_scale_set) each time it is called."""
     parts = _parse(scale_set_id)
-    client = clients(parts['subscription'])
-
-    def survey():
-        return inspect_scale_set(client, parts['resource_group'], parts['name'], client_for_subscription=clients)
-    return wait_until_settled(survey, timeout), survey
+    return partial(inspect_scale_set, clients(parts['subscription']), parts['resource_group'], parts['name'],
+                   client_for_subscription=clients)
 
 
 def standalone_snapshots(clients, group, vm_ids):
@@ -210,7 +208,7 @@ def group_status(cmd, client, group_id):
     members = survey_group(clients, group_id, record.members if record else ())
     scale_sets = []
     for scale_set_id in members.scale_sets:
-        snapshot, _ = scale_set_snapshot(clients, scale_set_id)
+        snapshot = scale_set_survey(clients, scale_set_id)()
         scale_sets.append(_scale_set_status(snapshot, Journal(cmd.cli_ctx.config.config_dir, scale_set_id).load(),
                                             group_id))
     vms = [_vm_status(i) for survey in standalone_snapshots(clients, members.group, members.vms)
@@ -327,12 +325,12 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
                     '{} ({})'.format(e.resource_id, e.message) for e in members.unreadable[:5])),
                 recommendation='Get read access to them (or detach them from their own subscription), then run '
                                'this command again.')
-        surveys = [scale_set_snapshot(clients, s, timeout)[1] for s in members.scale_sets]
+        surveys = [scale_set_survey(clients, s) for s in members.scale_sets]
         surveys += standalone_snapshots(clients, members.group, members.vms)
         return members, surveys
 
     def planned(members, surveys, snapshots=None):
-        snapshots = snapshots or [s() for s in surveys]
+        snapshots = [s for s in snapshots or [s() for s in surveys] if not _moved_elsewhere(s, group_id)]
         journals = [None if s.scale_set.member_ids else Journal(cmd.cli_ctx.config.config_dir, s.scale_set.id)
                     for s in snapshots]
         records = [_usable_record(j, intent) if j else None for j in journals]
@@ -346,7 +344,8 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
     first, units = planned(members, surveys, snapshots)
     busy = [u for u in units if not u.plan.is_noop()]
     for unit in busy:
-        for warning in unit.plan.warnings + (() if unit.standalone else _autoscale_warnings(cmd, unit.snapshot.scale_set)):
+        autoscale = () if unit.standalone else _autoscale_warnings(cmd, unit.snapshot.scale_set)
+        for warning in unit.plan.warnings + autoscale:
             logger.warning('%s', warning)
     if dry_run or not busy:
         if not busy and not dry_run:
@@ -487,7 +486,16 @@ def _reread(clients, unit):
         instances = tuple(i for i in read_vms(clients.of(ss.member_ids[0]), ss.member_ids)
                           if not i.group_id or same_id(i.group_id, unit.snapshot.group.id))
         return Snapshot(ss, instances, unit.snapshot.group)
-    return scale_set_snapshot(clients, ss.id)[0]
+    return scale_set_survey(clients, ss.id)()
+
+
+def _moved_elsewhere(snapshot, group_id):
+    """A scale set an unfinished run took off the group that is now on another group only: not ours to touch."""
+    held = [snapshot.scale_set.model_group_id] + [i.group_id for i in snapshot.instances]
+    if any(same_id(g, group_id) for g in held) or not any(held):
+        return False
+    logger.warning('Scale set %s is now on another capacity reservation group: left alone.', snapshot.scale_set.name)
+    return True
 
 
 def _real_id(unit):
@@ -523,16 +531,8 @@ def _summary(group, first, units, delete_group):
 
 
 def _finish_command(group_id, intent, delete_group):
-    parts = ['az vmss capacity-reservation detach --crg', group_id]
-    if intent.strategy != p.DEALLOCATE_STRATEGY:
-        parts += ['--strategy', intent.strategy]
-    if intent.leave_deallocated:
-        parts.append('--leave-deallocated')
-    if intent.max_unavailable != p.DEFAULT_MAX_UNAVAILABLE:
-        parts += ['--max-unavailable', str(intent.max_unavailable)]
-    if delete_group:
-        parts.append('--delete-group')
-    return ' '.join(parts + ['--yes'])
+    return ' '.join(['az vmss capacity-reservation detach --crg', group_id] + intent_options(intent) +
+                    (['--delete-group'] if delete_group else []) + ['--yes'])
 
 
 def _status_after(cmd, clients, group_id):
