@@ -51,14 +51,22 @@ MAX_CONCURRENCY = 256
 def validate_status(cmd, namespace):
     validate_resource_group_name(namespace)
     if not _whole_group(cmd, namespace):
-        validate_vmss_name(namespace)
+        _validate_scale_set(namespace)
+
+
+def _validate_scale_set(namespace):
+    """One scale set: --name and --resource-group (optional in the signature only for --crg)."""
+    validate_vmss_name(namespace)
+    if not namespace.resource_group_name:
+        raise RequiredArgumentMissingError('the following arguments are required: --resource-group/-g',
+                                           recommendation='Add --resource-group, the scale set\'s resource group.')
 
 
 def validate_detach(cmd, namespace):
     """Everything detach can check before a request (a command validator replaces the argument ones)."""
     validate_resource_group_name(namespace)
     if not _whole_group(cmd, namespace):
-        validate_vmss_name(namespace)
+        _validate_scale_set(namespace)
         if namespace.delete_group:
             raise ArgumentUsageError('--delete-group applies only with --crg (a whole capacity reservation group).',
                                      recommendation='Drop --delete-group, or give --crg instead of --name.')

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Optional, Tuple
 
+from knack.log import get_logger
 from azure.cli.core.azclierror import (AzureResponseError, ManualInterrupt, ResourceNotFoundError,
                                        UnclassifiedUserFault, ValidationError)
-from knack.log import get_logger
 
 from . import plan as p
 from ._client_factory import cf_compute_for_subscription
@@ -309,7 +309,7 @@ def group_journal(cmd, group_id):
 
 
 def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delete_group):
-    from .custom import _autoscale_warnings, _compensate, _read_or_none, _interruptible, _usable_record
+    from .custom import _autoscale_warnings, _usable_record
     clients = Clients(cmd, client)
     timeout = 0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT)
     journal = group_journal(cmd, group_id)
@@ -370,60 +370,9 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
         first, units = first_now, units_now
         busy = [u for u in units if not u.plan.is_noop()]
 
-    standalone_running = frozenset(i.id for u in units if u.standalone for i in u.snapshot.instances
-                                   if p.member_key(i) in u.plan.restore)
-    group_record = Record('detach', None, record.started if record else new_record(intent, ()).started,
-                          running=standalone_running | (record.running if record else frozenset()),
-                          deallocated=record.deallocated if record else frozenset(),
-                          members=frozenset(s.snapshot.scale_set.id for s in units if not s.standalone) | frozenset(
-                              i.id for u in units if u.standalone for i in u.snapshot.instances))
-    journal.save(group_record)
-    lock = threading.Lock()
-    executors = {}
-    for unit in busy:
-        executors[unit.snapshot.scale_set.id] = Executor(clients.of(_real_id(unit)), unit.snapshot, concurrency,
-                                                         progress=Progress())
-
-    def run_unit(unit):
-        executor = executors[unit.snapshot.scale_set.id]
-        earlier = unit.record.deallocated if unit.record else frozenset()
-        unit_record = new_record(unit.intent, unit.plan.restore, unit.record.started if unit.record else None)
-
-        def on_deallocate(keys):
-            if unit.journal is not None:
-                unit.journal.save(replace(unit_record, deallocated=earlier | frozenset(keys)))
-                return
-            ids = frozenset(i.id for i in unit.snapshot.instances if p.member_key(i) in keys)
-            with lock:
-                nonlocal group_record
-                group_record = replace(group_record, deallocated=group_record.deallocated | ids)
-                journal.save(group_record)
-        logger.warning('Detaching %s: %d step(s).', unit.label, len(unit.plan.steps))
-        return executor.run(unit.plan.steps, on_deallocate=on_deallocate)
-
-    done = {}
-    with _interruptible():
-        try:
-            if first:
-                done['group'] = Executor(clients.of(group_id), busy[0].snapshot, concurrency,
-                                         progress=Progress()).run(first)
-            done.update(_run_all(busy, run_unit, executors, max(1, cmd.cli_ctx.config.getint(
-                'vmsscrg', 'group_concurrency', fallback=GROUP_CONCURRENCY))))
-        except StepFailed as ex:
-            _compensate_all(busy, executors, _compensate)
-            unit = next((u for u in busy if ex.step in u.plan.steps), busy[0])
-            raise failure(ex, _read_or_none(lambda: _reread(clients, unit)), unit.intent, again) from ex
-        except (KeyboardInterrupt, Cancelled) as ex:
-            logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
-            _compensate_all(busy, executors, _compensate)
-            raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
-                                  'waited for, and the members this run deallocated that were running were started '
-                                  'again.\n' + '\n'.join('{}: {}'.format(u.label, where(_read_or_none(
-                                      partial(_reread, clients, u)), u.intent)) for u in busy),
-                                  recommendation='To finish the job, run: ' + again) from ex
-        except Exception:
-            _compensate_all(busy, executors, _compensate)
-            raise
+    recorder = _Recorder(journal, _group_record(record, intent, units))
+    at_once = max(1, cmd.cli_ctx.config.getint('vmsscrg', 'group_concurrency', fallback=GROUP_CONCURRENCY))
+    done = _execute(clients, busy, first, concurrency, at_once, recorder, again)
     for unit in units:
         verify(_reread(clients, unit), unit.intent, unit.plan, again)
         if unit.journal is not None:
@@ -435,6 +384,77 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
         steps += [dict(s, target=unit.label) for s in done.get(unit.snapshot.scale_set.id, [])]
     return _result(intent, group_id, first, units, members, False, deleted,
                    None if deleted else _status_after(cmd, clients, group_id), steps=steps)
+
+
+def _group_record(record, intent, units):
+    """The group's record: every scale set and standalone VM the run covers, and the standalone VMs to restore."""
+    standalone = [(u, i) for u in units if u.standalone for i in u.snapshot.instances]
+    running = frozenset(i.id for u, i in standalone if p.member_key(i) in u.plan.restore)
+    return Record('detach', None, record.started if record else new_record(intent, ()).started,
+                  running=running | (record.running if record else frozenset()),
+                  deallocated=record.deallocated if record else frozenset(),
+                  members=frozenset(u.snapshot.scale_set.id for u in units if not u.standalone) | frozenset(
+                      i.id for _, i in standalone))
+
+
+class _Recorder:
+    """Writes the journals before each deallocation: a scale set's own, or the group's for standalone VMs."""
+
+    def __init__(self, journal, record):
+        self.journal = journal
+        self.record = record
+        self.lock = threading.Lock()
+        journal.save(record)
+
+    def on_deallocate(self, unit):
+        earlier = unit.record.deallocated if unit.record else frozenset()
+        unit_record = new_record(unit.intent, unit.plan.restore, unit.record.started if unit.record else None)
+
+        def save(keys):
+            if unit.journal is not None:
+                unit.journal.save(replace(unit_record, deallocated=earlier | frozenset(keys)))
+                return
+            ids = frozenset(i.id for i in unit.snapshot.instances if p.member_key(i) in keys)
+            with self.lock:
+                self.record = replace(self.record, deallocated=self.record.deallocated | ids)
+                self.journal.save(self.record)
+        return save
+
+
+def _execute(clients, busy, first, concurrency, at_once, recorder, again):
+    """The group's steps, then the units `at_once` at a time; on any failure or interruption, every unit starts
+    again what it took down that was running before the error is raised."""
+    from .custom import _compensate, _read_or_none, _interruptible
+    executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency,
+                                                   progress=Progress()) for u in busy}
+
+    def run_unit(unit):
+        logger.warning('Detaching %s: %d step(s).', unit.label, len(unit.plan.steps))
+        return executors[unit.snapshot.scale_set.id].run(unit.plan.steps, on_deallocate=recorder.on_deallocate(unit))
+
+    done = {}
+    with _interruptible():
+        try:
+            if first:
+                done['group'] = Executor(clients.of(busy[0].snapshot.group.id), busy[0].snapshot, concurrency,
+                                         progress=Progress()).run(first)
+            done.update(_run_all(busy, run_unit, executors, at_once))
+        except StepFailed as ex:
+            _compensate_all(busy, executors, _compensate)
+            unit = next((u for u in busy if ex.step in u.plan.steps), busy[0])
+            raise failure(ex, _read_or_none(partial(_reread, clients, unit)), unit.intent, again) from ex
+        except (KeyboardInterrupt, Cancelled) as ex:
+            logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
+            _compensate_all(busy, executors, _compensate)
+            raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
+                                  'waited for, and the members this run deallocated that were running were started '
+                                  'again.\n' + '\n'.join('{}: {}'.format(u.label, where(_read_or_none(
+                                      partial(_reread, clients, u)), u.intent)) for u in busy),
+                                  recommendation='To finish the job, run: ' + again) from ex
+        except Exception:
+            _compensate_all(busy, executors, _compensate)
+            raise
+    return done
 
 
 def _run_all(units, run_unit, executors, at_once):

@@ -138,7 +138,7 @@ def test_killed_after_some_writes_then_rerun_converges(az_sim):
             az_sim, ["vmss", "capacity-reservation", "detach", "-g", rg, "--crg", "g", "--yes"], n) == -9, n
         # the kill left machines that ran deallocated (and some already off the group): the re-run starts them
         down = [vm for vm, power in vm_powers(az_sim, rg).items() if vm in ("f-0", "f-2", "vm-a") and
-                power != "running"]
+                power != "running"] + [i for i, power in powers(az_sim, rg, "u").items() if power != "running"]
         left_down.append(down)
         _, status, _ = group(az_sim, "status", rg)
         assert status["deletable"] is False
@@ -146,3 +146,19 @@ def test_killed_after_some_writes_then_rerun_converges(az_sim):
         assert_emptied(az_sim, rg)
         delete_with_stock_az(az_sim, rg)
     assert any(left_down), left_down
+
+
+def test_a_subscription_that_cannot_be_read_is_reported_and_the_detach_refused(az_sim):
+    foreign = "/subscriptions/00000000-0000-0000-0000-0000000000ff"
+    seed(az_sim, "gr-shared", [crg()], [uniform()])
+    az_sim.az("capacity", "reservation", "group", "update", "-g", "gr-shared", "-n", "g", "--sharing-profile", foreign)
+    _, status, _ = group(az_sim, "status", "gr-shared")
+    assert status["sharedWith"] == [foreign.rsplit("/", 1)[1]]
+    [unreadable] = status["unreadable"]
+    assert unreadable["id"] == foreign and unreadable["status"] == 403
+    assert status["deletable"] is False and any("could not be read" in b for b in status["blockers"])
+    mark = az_sim.mark()
+    code, _, err = group(az_sim, "detach", "gr-shared", "--yes", expect=None)
+    assert code != 0 and "could not be read" in err, err
+    assert writes(az_sim, mark, "gr-shared") == []
+    assert model_group(az_sim, "gr-shared", "u") is not None
