@@ -542,9 +542,11 @@ def _summary(group, first, units, delete_group):
             resource_name(step.targets[0])))
     for unit in units:
         if not unit.plan.is_noop():
-            lines.append(summary(unit.snapshot, unit.intent, unit.plan).replace(
-                'This will detach scale set ' + unit.snapshot.scale_set.name,
-                'Detach ' + unit.label).replace('\n', '\n  '))
+            ss = unit.snapshot.scale_set
+            what = unit.label if unit.standalone else '{} ({}, {} upgrade policy)'.format(
+                unit.label, ss.orchestration_mode, ss.upgrade_mode)
+            details = summary(unit.snapshot, unit.intent, unit.plan).split('\n')[1:]
+            lines.append('  {}:\n{}'.format(what, '\n'.join('  ' + line for line in details)))
     if delete_group:
         lines.append('Then delete its {} reservation(s) and the group itself.'.format(len(group.reservations)))
     return '\n'.join(lines)

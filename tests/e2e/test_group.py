@@ -120,6 +120,8 @@ def test_bad_combinations_are_refused_before_any_write(az_sim, bad, message):
     code, _, err = az_sim.az("vmss", "capacity-reservation", "detach", "-g", "gr-bad", "-n", "u", "--delete-group",
                              "--yes", expect=None)
     assert code != 0 and "--delete-group" in err
+    code, _, err = group(az_sim, "detach", "gr-bad", expect=None)  # no terminal to confirm on, and no --yes
+    assert code != 0 and "--yes" in err, err
     assert writes(az_sim, mark, "gr-bad") == []
 
 
