@@ -12,6 +12,8 @@ UNKNOWN_GROUP = '?'
 
 def transform_status_table(result):
     """One row per instance, each led by the overall state and the model's group; one row if there are none."""
+    if 'scaleSets' in result:
+        return transform_group_status_table(result)
     summary = OrderedDict([('State', result['state']),
                            ('ModelGroup', resource_name(result['capacityReservationGroup']) or NO_GROUP)])
     rows = [OrderedDict(summary, Name=instance['name'], PowerState=instance['powerState'],
@@ -28,6 +30,8 @@ def _group(instance):
 
 def transform_move_table(result):
     """attach/detach: one row per step (planned with --dry-run, done otherwise), then the end state."""
+    if 'scaleSet' not in result:
+        return _group_move_table(result)
     rows = [OrderedDict([('Step', n), ('Action', step['action']), ('Batch', step.get('batch') or ''),
                          ('Count', step['count']), ('Outcome', step.get('outcome', 'planned')),
                          ('Seconds', step.get('seconds', '')), ('Reason', step['reason'])])
@@ -35,6 +39,46 @@ def transform_move_table(result):
     rows.append(OrderedDict([('Step', '-'), ('Action', 'state: ' + result['status']['state']), ('Batch', ''),
                              ('Count', result['status']['summary']['instances']), ('Outcome', ''), ('Seconds', ''),
                              ('Reason', result['status']['nextAction'])]))
+    return rows
+
+
+def transform_group_status_table(result):
+    """status --crg: the group, then a row per reservation, scale set, standalone VM, sharing and unreadable member."""
+    def row(kind, name, state, detail):
+        return OrderedDict([('Kind', kind), ('Name', name), ('State', state), ('Detail', detail)])
+    rows = [row('group', result['name'], 'deletable' if result['deletable'] else 'not deletable',
+                '; '.join(result['blockers']) or result['nextAction'])]
+    for r in result['reservations']:
+        state = 'overallocated' if r['overallocated'] else '{} of {} allocated'.format(r['allocated'], r['capacity'])
+        zone = ', zone ' + r['zone'] if r['zone'] else ''
+        rows.append(row('reservation', r['name'], state, '{}{}, capacity {}, {} associated'.format(
+            r['sku'], zone, r['capacity'], r['associated'])))
+    for s in result['scaleSets']:
+        detail = '{}, {} upgrade policy, model {}on the group, {} of {} instance(s) on the group'.format(
+            s['orchestrationMode'], s['upgradePolicy'], '' if s['modelOnGroup'] else 'not ', s['instancesOnGroup'],
+            s['summary']['instances'])
+        rows.append(row('scale set', s['name'], s['state'], detail))
+    for vm in result['virtualMachines']:
+        rows.append(row('vm', vm['name'], vm['powerState'], 'on {}'.format(
+            resource_name(vm['capacityReservationGroup']) or 'no group')))
+    for subscription in result['sharedWith']:
+        rows.append(row('shared with', subscription, '', ''))
+    for error in result['unreadable']:
+        rows.append(row('unreadable', resource_name(error['id']), error['code'] or '', error['message']))
+    return rows
+
+
+def _group_move_table(result):
+    rows = [OrderedDict([('Step', n), ('Target', step['target']), ('Action', step['action']),
+                         ('Batch', step.get('batch') or ''), ('Count', step['count']),
+                         ('Outcome', step.get('outcome', 'planned')), ('Reason', step['reason'])])
+            for n, step in enumerate(result['steps'], 1)]
+    status = result['status']
+    end = 'group deleted' if result['groupDeleted'] else 'deletable' if status and status['deletable'] else \
+        'not deletable'
+    rows.append(OrderedDict([('Step', '-'), ('Target', resource_name(result['capacityReservationGroup'])),
+                             ('Action', 'state: ' + end), ('Batch', ''), ('Count', ''), ('Outcome', ''),
+                             ('Reason', '' if result['groupDeleted'] else status['nextAction'])]))
     return rows
 
 

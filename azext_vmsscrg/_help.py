@@ -14,7 +14,7 @@ long-summary: >
 
 helps['vmss capacity-reservation status'] = """
 type: command
-short-summary: Show whether a scale set and each of its instances are on a capacity reservation group.
+short-summary: Show whether a scale set and each of its instances are on a capacity reservation group, or all that is on a group.
 long-summary: >
     Reads the scale set, its instances and the capacity reservation group in its model, and changes
     nothing. The state is "attached" when the model names a group and every instance is associated with
@@ -30,6 +30,12 @@ long-summary: >
     without an upgrade policy reports "Manual", which is how Azure treats it. Each reservation of the
     group shows its capacity and how many virtual machines are allocated on it and associated with it;
     more allocated than its capacity is reported as overallocated.
+
+
+    With --crg GROUP instead of --name: the group, each of its reservations, every scale set with its
+    model or an instance on it (with the state this command reports for one scale set), every standalone
+    VM on it, the subscriptions it is shared with, members and subscriptions that could not be read
+    (unreadable), and whether it can be deleted now (deletable) or what blocks it (blockers).
 examples:
   - name: Show the capacity reservation status of a scale set.
     text: az vmss capacity-reservation status -g MyResourceGroup -n MyScaleSet
@@ -39,6 +45,10 @@ examples:
     text: az vmss capacity-reservation status -g MyResourceGroup -n MyScaleSet --query state -o tsv
   - name: List the instances that are not yet on the model's group.
     text: az vmss capacity-reservation status -g MyResourceGroup -n MyScaleSet --query "instances[?!inSync].name"
+  - name: Show everything on a capacity reservation group, and whether it can be deleted now.
+    text: az vmss capacity-reservation status -g MyResourceGroup --crg MyGroup
+  - name: Print only what keeps a group (given by id) from being deleted.
+    text: az vmss capacity-reservation status --crg /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/MyResourceGroup/providers/Microsoft.Compute/capacityReservationGroups/MyGroup --query blockers
 """
 
 helps['vmss capacity-reservation detach'] = """
@@ -77,6 +87,17 @@ long-summary: >
     group that the scale set uses (they then guarantee capacity to nobody), clears the association and
     brings the instances up to date. It is refused when other VMs or scale sets use those reservations,
     unless --force. Use it for scale sets with an ephemeral OS disk, which cannot be deallocated.
+
+
+    --crg GROUP instead of --name detaches everything on a capacity reservation group: every scale set
+    whose model or instances are on it and every standalone VM on it (standalone VMs are handled like the
+    members of a Flexible scale set: deallocated, cleared, started again if they were running). It is one
+    plan and one confirmation; the scale sets run a few at a time (az config set
+    vmsscrg.group_concurrency=N, default 4), each as its single detach would. With zero-capacity every
+    reservation of the group is set to 0 once, first. It is refused before any write when a member (or a
+    subscription the group is shared with) cannot be read. At the end it prints the commands that delete the
+    reservations and the group; with --delete-group it runs them, tries again while Azure still lists
+    associations (its lists lag a change), and checks that they are gone.
 examples:
   - name: See what detaching would do, without changing anything.
     text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --dry-run
@@ -90,6 +111,10 @@ examples:
     text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --dry-run
   - name: Detach without deallocating, even though other VMs use the same reservations and lose their guarantee.
     text: az vmss capacity-reservation detach -g MyResourceGroup -n MyScaleSet --strategy zero-capacity --force --yes
+  - name: See the plan for detaching every scale set and VM on a capacity reservation group.
+    text: az vmss capacity-reservation detach -g MyResourceGroup --crg MyGroup --dry-run
+  - name: Empty a capacity reservation group, then delete its reservations and the group.
+    text: az vmss capacity-reservation detach -g MyResourceGroup --crg MyGroup --delete-group --yes
 """
 
 helps['vmss capacity-reservation attach'] = """

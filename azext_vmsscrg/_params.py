@@ -36,6 +36,8 @@ concurrency_type = CLIArgumentType(
 dry_run_type = CLIArgumentType(
     arg_type=get_three_state_flag(),
     help='Show the plan (steps, targets, reasons, expected disruption) and change nothing.')
+WHOLE_GROUP_HELP = ('A whole capacity reservation group instead of one scale set (no --name): its name with '
+                    '--resource-group, or its full id.')
 yes_type = CLIArgumentType(options_list=['--yes', '-y'], action='store_true', help='Do not prompt for confirmation.')
 
 
@@ -46,6 +48,11 @@ def load_arguments(self, _):
         c.argument('resource_group_name', resource_group_name_type, options_list=['--resource-group', '-g'],
                    validator=validate_resource_group_name)
         c.argument('vm_scale_set_name', vmss_name_type, options_list=['--name', '-n'])
+
+    with self.argument_context('vmss capacity-reservation status') as c:
+        c.argument('capacity_reservation_group', options_list=['--capacity-reservation-group', '--crg'],
+                   help=WHOLE_GROUP_HELP + ' Reports every scale set and VM on it, its reservations, and what keeps '
+                                           'it from being deleted.')
 
     with self.argument_context('vmss capacity-reservation detach') as c:
         c.argument('strategy', arg_type=get_enum_type(STRATEGIES),
@@ -61,6 +68,11 @@ def load_arguments(self, _):
         c.argument('concurrency', concurrency_type)
         c.argument('dry_run', dry_run_type)
         c.argument('yes', yes_type)
+        c.argument('capacity_reservation_group', options_list=['--capacity-reservation-group', '--crg'],
+                   help=WHOLE_GROUP_HELP + ' Detaches every scale set and standalone VM on it, in one plan.')
+        c.argument('delete_group', arg_type=get_three_state_flag(),
+                   help='With --crg: then delete the group\'s reservations and the group, and check that they are '
+                        'gone.')
 
     with self.argument_context('vmss capacity-reservation attach') as c:
         c.argument('capacity_reservation_group', options_list=['--capacity-reservation-group', '--crg'],

@@ -4,7 +4,7 @@
 # --------------------------------------------------------------------------------------------
 import re
 
-from azure.cli.core.azclierror import ArgumentUsageError, InvalidArgumentValueError
+from azure.cli.core.azclierror import ArgumentUsageError, InvalidArgumentValueError, RequiredArgumentMissingError
 
 # Azure's rules for Microsoft.Compute/virtualMachineScaleSets names: 1-64 letters, digits, underscores,
 # periods and hyphens, starting with a letter or digit and ending with a letter, digit or underscore
@@ -32,6 +32,9 @@ def validate_vmss_name(namespace):
     """Reject a malformed --name before any request. With --ids the names arrive as a list."""
     names = namespace.vm_scale_set_name
     for name in names if isinstance(names, list) else [names]:
+        if name is None:
+            raise RequiredArgumentMissingError('Give the scale set with --name (and --resource-group), or a whole '
+                                               'capacity reservation group with --crg.')
         if not _VMSS_NAME.fullmatch(name):
             raise InvalidArgumentValueError(
                 f"Invalid --name '{name}': not a valid scale set name.",
@@ -45,10 +48,28 @@ _GROUP_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}')
 MAX_CONCURRENCY = 256
 
 
-def validate_detach(namespace):
+def validate_status(cmd, namespace):
+    validate_resource_group_name(namespace)
+    if not _whole_group(cmd, namespace):
+        _validate_scale_set(namespace)
+
+
+def _validate_scale_set(namespace):
+    """One scale set: --name and --resource-group (optional in the signature only for --crg)."""
+    validate_vmss_name(namespace)
+    if not namespace.resource_group_name:
+        raise RequiredArgumentMissingError('the following arguments are required: --resource-group/-g',
+                                           recommendation='Add --resource-group, the scale set\'s resource group.')
+
+
+def validate_detach(cmd, namespace):
     """Everything detach can check before a request (a command validator replaces the argument ones)."""
     validate_resource_group_name(namespace)
-    validate_vmss_name(namespace)
+    if not _whole_group(cmd, namespace):
+        _validate_scale_set(namespace)
+        if namespace.delete_group:
+            raise ArgumentUsageError('--delete-group applies only with --crg (a whole capacity reservation group).',
+                                     recommendation='Drop --delete-group, or give --crg instead of --name.')
     _validate_numbers(namespace)
     zero = namespace.strategy == 'zero-capacity'
     if namespace.force and not zero:
@@ -64,6 +85,24 @@ def validate_attach(cmd, namespace):
     validate_vmss_name(namespace)
     _validate_numbers(namespace)
     _validate_group(cmd, namespace)
+
+
+def _whole_group(cmd, namespace):
+    """status and detach with --crg: the group as an id, and no --name. False without --crg."""
+    if not getattr(namespace, 'capacity_reservation_group', None):
+        return False
+    name = namespace.vm_scale_set_name
+    if name and name != cmd.cli_ctx.config.get('defaults', 'vmss', fallback=None):  # a configured default is no choice
+        raise ArgumentUsageError('--name and --crg cannot be combined: --name acts on one scale set, --crg on every '
+                                 'scale set and VM of a capacity reservation group.',
+                                 recommendation='Drop --name to act on the whole group, or drop --crg.')
+    namespace.vm_scale_set_name = None
+    if '/' not in namespace.capacity_reservation_group and not namespace.resource_group_name:
+        raise RequiredArgumentMissingError('--crg gives a group name, so --resource-group is needed to find it.',
+                                           recommendation='Add --resource-group GROUP_RG, or give the full id of the '
+                                                          'capacity reservation group.')
+    _validate_group(cmd, namespace)
+    return True
 
 
 def _validate_numbers(namespace):

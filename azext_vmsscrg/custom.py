@@ -21,7 +21,10 @@ from .status import build_status
 logger = get_logger(__name__)
 
 
-def show_status(cmd, client, resource_group_name, vm_scale_set_name):
+def show_status(cmd, client, resource_group_name=None, vm_scale_set_name=None, capacity_reservation_group=None):
+    if capacity_reservation_group:  # the whole group (group.py); the validator made it an id
+        from .group import group_status
+        return group_status(cmd, client, capacity_reservation_group)
     snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
     record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
     result = build_status(snapshot, record)
@@ -33,12 +36,16 @@ def show_status(cmd, client, resource_group_name, vm_scale_set_name):
     return result
 
 
-def detach(cmd, client, resource_group_name, vm_scale_set_name, strategy=DEALLOCATE_STRATEGY,
+def detach(cmd, client, resource_group_name=None, vm_scale_set_name=None, strategy=DEALLOCATE_STRATEGY,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
-           force=False, dry_run=False, yes=False):
+           force=False, dry_run=False, yes=False, capacity_reservation_group=None, delete_group=False):
     # str()/int(): the CLI passes defaults as marked subclasses, which would serialise as {"isDefault": true}
     intent = Intent('detach', strategy=str(strategy), leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable), force=bool(force))
+    if capacity_reservation_group:  # every scale set and VM on the group (group.py)
+        from .group import detach_group
+        return detach_group(cmd, client, capacity_reservation_group, intent, _count(concurrency), dry_run, yes,
+                            bool(delete_group))
     return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
 
 

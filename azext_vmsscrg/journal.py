@@ -34,6 +34,7 @@ class Record:
     # the group each member (and, under the scale set id, the model) was on before the first run: where a member
     # that finds no capacity goes back to
     origins: Mapping[str, str] = field(default_factory=dict)
+    members: FrozenSet[str] = field(default_factory=frozenset)  # a group-wide run: the scale sets and VMs it covers
 
     def age(self, now=None):
         return (now or _now()) - self.started
@@ -53,13 +54,16 @@ class Record:
     def to_dict(self):
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
                 'started': self.started.isoformat(), 'running': sorted(self.running),
-                'deallocated': sorted(self.deallocated), 'origins': dict(sorted(self.origins.items()))}
+                'deallocated': sorted(self.deallocated), 'origins': dict(sorted(self.origins.items())),
+                **({'members': sorted(self.members)} if self.members else {})}
 
 
 class Journal:
-    def __init__(self, config_dir, scale_set_id):
+    def __init__(self, config_dir, scale_set_id, name=None):
+        """`name`: the file name without .json, when the record is not a scale set's (group.py)."""
         parts = normalize_id(scale_set_id).strip('/').split('/')
-        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3], parts[-1] + '.json')
+        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3], (name or parts[-1]).lower()
+                                 + '.json')
         self.scale_set_id = scale_set_id
 
     def load(self):
@@ -71,7 +75,8 @@ class Journal:
                           started=datetime.datetime.fromisoformat(data.get('started') or data['saved']),
                           running=frozenset(data.get('running', ())),
                           deallocated=frozenset(data.get('deallocated', ())),
-                          origins=dict(data.get('origins') or {}))
+                          origins=dict(data.get('origins') or {}),
+                          members=frozenset(data.get('members', ())))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -17,6 +17,12 @@ def finish_command(scale_set, intent):
     parts = ['az vmss capacity-reservation', intent.action, '-g', scale_set.resource_group, '-n', scale_set.name]
     if intent.action == 'attach':
         parts += ['--crg', intent.group_id]
+    return ' '.join(parts + intent_options(intent) + ['--yes'])
+
+
+def intent_options(intent):
+    """The options that repeat the intent's choices (the same command again asks for the same thing)."""
+    parts = []
     if intent.strategy != p.DEALLOCATE_STRATEGY:
         parts += ['--strategy', intent.strategy]
     if intent.leave_deallocated:
@@ -25,7 +31,7 @@ def finish_command(scale_set, intent):
         parts += ['--max-unavailable', str(intent.max_unavailable)]
     if intent.force:
         parts.append('--force')
-    return ' '.join(parts + ['--yes'])
+    return parts
 
 
 def result(intent, plan, status, steps=None, plan_steps=False, dry_run=False):

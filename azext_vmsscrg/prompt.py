@@ -17,8 +17,13 @@ def confirm(snapshot, intent, plan, ask, prefix=''):
     """One prompt summarising the disruption; without a terminal, --yes is required."""
     if not ask:
         return
+    ask_to_continue(prefix + summary(snapshot, intent, plan))
+
+
+def ask_to_continue(text):
+    """Show `text` and ask; no answer (or no terminal) changes nothing."""
     from knack.prompting import NoTTYException, prompt_y_n
-    message = prefix + summary(snapshot, intent, plan) + '\nDo you want to continue?'
+    message = text + '\nDo you want to continue?'
     try:
         if not prompt_y_n(message, default='n'):
             raise ManualInterrupt('Operation cancelled: nothing was changed.')

@@ -103,6 +103,8 @@ class ScaleSet:
     provisioning_state: Optional[str] = None
     max_batch_percent: Optional[int] = None  # Rolling: rollingUpgradePolicy.maxBatchInstancePercent
     pause_seconds: float = 0.0  # Rolling: rollingUpgradePolicy.pauseTimeBetweenBatches
+    # standalone VMs handled as the members of a scale set without profile (group.py): their ids, read one by one
+    member_ids: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -146,9 +146,22 @@ def _scale_set(vmss, resource_group_name):
 
 def _flexible_members(client, resource_group_name, vmss_id):
     """One paged list of the members, then the instance views the list left out, read in parallel."""
-    vms = list(client.virtual_machines.list(
-        resource_group_name, filter="'virtualMachineScaleSet/id' eq '{}'".format(vmss_id), expand='instanceView'))
+    return _members(client, list(client.virtual_machines.list(
+        resource_group_name, filter="'virtualMachineScaleSet/id' eq '{}'".format(vmss_id), expand='instanceView')))
 
+
+def read_vms(client, vm_ids):
+    """Standalone VMs by id (those that no longer exist are left out), as Flexible members are read: one paged
+    list per resource group."""
+    wanted = {normalize_id(vm_id) for vm_id in vm_ids}
+    groups = {_parse(vm_id)['resource_group'].lower(): _parse(vm_id)['resource_group'] for vm_id in vm_ids}
+    vms = [vm for rg in groups.values() for vm in client.virtual_machines.list(rg, expand='instanceView')
+           if normalize_id(vm.id) in wanted]
+    return _members(client, vms)
+
+
+def _members(client, vms):
+    """Instances of VMs, with the instance views a list left out read in parallel."""
     def instance_view(vm):
         if vm.instance_view is not None:
             return vm.instance_view
@@ -305,6 +318,8 @@ def autoscale_settings(settings, scale_set):
 def read_members(client, scale_set):
     """What a step's read-back needs of every member, keyed as steps name them: {key: Instance} with power state
     and (Uniform) latest model; associations are not resolved here."""
+    if scale_set.member_ids:
+        return {m.name: m for m in read_vms(client, scale_set.member_ids)}
     if scale_set.orchestration_mode == FLEXIBLE:
         return {m.name: m for m in _flexible_members(client, scale_set.resource_group, scale_set.id)}
     # only the instance views: a whole instance takes several times longer to deserialize

@@ -59,8 +59,10 @@ def test_status_help_has_runnable_examples():
     examples = yaml.safe_load(helps[STATUS])['examples']
 
     assert len(examples) >= 2
-    for example in examples:
-        assert example['text'].startswith('az ' + STATUS + ' -g MyResourceGroup -n MyScaleSet')
+    for example in examples:  # one scale set, or a whole group (--crg, with -g or by id)
+        assert example['text'].startswith(('az ' + STATUS + ' -g MyResourceGroup -n MyScaleSet',
+                                           'az ' + STATUS + ' -g MyResourceGroup --crg MyGroup',
+                                           'az ' + STATUS + ' --crg /subscriptions/'))
 
 
 def test_loading_the_extension_imports_no_sdk():
