@@ -32,9 +32,12 @@ MODEL_SWITCH_MSG = ("The model of scale set '{name}' cannot move from capacity r
 MODEL_LEAVE_MSG = ("The association of scale set '{name}' with capacity reservation group '{old}' cannot be removed "
                    "while {count} instance(s) are allocated and reservation(s) {busy} have capacity above 0. "
                    "Deallocate the scale set or set those reservations' capacity to 0 first.")
+# A3p: attaching a running zonal VM (Preview) read as not available
+ATTACH_ZONAL_MSG = ("{machine} is allocated: attaching a running zonal machine to capacity reservation group '{new}' "
+                    "is not available. Deallocate it, change the association, then start it.")
 # A4z: the capacity-0 exception read as zonal-only
-ZERO_REGIONAL_MSG = ("{machine} is allocated and not in an availability zone: it cannot leave capacity reservation "
-                     "group '{old}' while allocated, even at capacity 0. Deallocate it first.")
+ZERO_REGIONAL_MSG = ("{machine} is not in an availability zone: it cannot leave capacity reservation group '{old}' "
+                     "while allocated, even when the reservation's capacity is 0. Deallocate first.")
 # Validation (400 InvalidParameter): A8 for all of these
 GROUP_MISSING_MSG = "Capacity reservation group '{group}' was not found."
 REGION_MSG = ("{machine} is in region '{location}' and capacity reservation group '{group}' in '{group_location}': "
@@ -71,8 +74,9 @@ def check_move(backend, res, old, new, rule_ids=VM_RULES, machine=None):
             return  # A3: a zonal machine is attached in place
         if not zone and _all_zero(backend, new, [capacity.reservation_for(backend, new, res.state.get("size"), zone)]):
             return  # A3z's allowed-at-zero reading
-        raise OperationNotAllowed(ATTACH_REGIONAL_MSG.format(machine=machine, new=_name(new)),
-                                  rule="A3p" if zone else attach_rule)
+        if zone:
+            raise OperationNotAllowed(ATTACH_ZONAL_MSG.format(machine=machine, new=_name(new)), rule="A3p")
+        raise OperationNotAllowed(ATTACH_REGIONAL_MSG.format(machine=machine, new=_name(new)), rule=attach_rule)
     if new and not (zone and rules.opposite(backend.options, switch_rule)):
         raise OperationNotAllowed(SWITCH_MSG.format(machine=machine, old=_name(old), new=_name(new)),
                                   rule=switch_rule if zone else attach_rule)
@@ -105,7 +109,8 @@ def check_model_change(backend, vmss, old, new, instances):
     if busy:
         raise OperationNotAllowed(MODEL_LEAVE_MSG.format(name=name, old=_name(old), count=len(allocated),
                                                          busy=", ".join(busy)), rule="A5")
-    _check_zero_regional(backend, zonal, "The model of scale set '{}'".format(name), old)
+    _check_zero_regional(backend, zonal, "Scale set '{}' (with {} allocated instance(s))".format(
+        name, len(allocated)), old)
 
 
 def _all_zero(backend, group_id, reservations):
