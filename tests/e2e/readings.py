@@ -6,6 +6,7 @@ tests/e2e/test_readings.py runs the fast cut (FAST) in `make test`.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -247,19 +248,22 @@ def main(argv=None):
     unknown = [r for r in chosen if r not in readings()]
     if unknown:
         parser.error("unknown readings {}; known: {}".format(", ".join(unknown), ", ".join(readings())))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the simulator is stopped, the table printed
     cells = []
-    for reading in chosen:
-        names = [FAST[reading]] if args.scenarios == "fast" else (
-            args.scenarios.split(",") if args.scenarios else list(SCENARIOS))
-        with tempfile.TemporaryDirectory(prefix="readings-") as directory:
-            with sim_up(directory, rule_overrides=overrides(reading), pause_scale=0.01,
-                        lro_seconds=args.lro_seconds) as sim:
-                for name in names:
-                    cell = run_cell(sim, reading, name)
-                    cells.append(cell)
-                    print("{:<24} {:<46} {}".format(reading, name, "pass" if cell.passed else "FAIL"),
-                          file=sys.stderr, flush=True)
-    print(table(cells))
+    try:
+        for reading in chosen:
+            names = [FAST[reading]] if args.scenarios == "fast" else (
+                args.scenarios.split(",") if args.scenarios else list(SCENARIOS))
+            with tempfile.TemporaryDirectory(prefix="readings-") as directory:
+                with sim_up(directory, rule_overrides=overrides(reading), pause_scale=0.01,
+                            lro_seconds=args.lro_seconds) as sim:
+                    for name in names:
+                        cell = run_cell(sim, reading, name)
+                        cells.append(cell)
+                        print("{:<24} {:<46} {}".format(reading, name, "pass" if cell.passed else "FAIL"),
+                              file=sys.stderr, flush=True)
+    finally:
+        print(table(cells), flush=True)
     return 0 if all(c.passed or (c.reading, c.scenario) in EXPECTED_FAIL for c in cells) else 1
 
 
