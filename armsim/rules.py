@@ -13,7 +13,7 @@ Rule = namedtuple("Rule", "id provenance text check readings question")
 Rule.__new__.__defaults__ = (None, None)
 
 DEFAULT, OPPOSITE = "default", "opposite"  # aliases of a decision rule's first and second readings
-LAG_SECONDS = 3.0  # rule C5's "lag" reading when --consistency-seconds is not given
+LAG_SECONDS = 10.0  # rule C5's "lag" reading when --consistency-seconds is not given
 
 RULES = [
     Rule("W1", "decision", "HTTPS only, on 127.0.0.1, with a generated certificate trusted through REQUESTS_CA_BUNDLE",
