@@ -1,7 +1,7 @@
 """The readings matrix: the end-to-end attach/detach scenarios run under each reading of armsim's decision rules
 (the open questions of how Azure behaves), one reading switched at a time, each with the same end-state checks
 through stock az. `make readings` runs every cell and prints the matrix (python tests/e2e/readings.py --help);
-tests/e2e/test_readings.py runs the fast cut (FAST) in `make test`.
+tests/e2e/test_reading_matrix.py runs the fast cut (FAST) in `make test`.
 """
 import argparse
 import json
