@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """Every reading of the decision rules added for the open questions (arm-semantics.md §5), in-process: the
 simulator's application is called directly (no server, no az), seeded with armsim/seed.py, and its clock is
 driven by the test where time matters (rule C5). The rules that predate them (A3s, A5s, A5i, A7) are tested

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The readings matrix: the end-to-end attach/detach scenarios run under each reading of armsim's decision rules
 (the open questions of how Azure behaves), one reading switched at a time, each with the same end-state checks
 through stock az. `make readings` runs every cell and prints the matrix (python tests/e2e/readings.py --help);

@@ -1,3 +1,7 @@
+# --------------------------------------------------------------------------------------------
+# Copyright (c) vmsscrg maintainers. All rights reserved.
+# Licensed under the MIT License. See LICENSE in the project root for license information.
+# --------------------------------------------------------------------------------------------
 """The fast cut of the readings matrix (tests/e2e/readings.py): every reading of every decision rule, with the
 scenario its question matters most to, end state through stock az. `make readings` runs the whole matrix."""
 import contextlib
