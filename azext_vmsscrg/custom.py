@@ -10,7 +10,7 @@ from functools import partial
 from knack.log import get_logger
 
 from ._client_factory import cf_autoscale, cf_compute_for_subscription
-from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
+from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_for_lists, wait_until_settled
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
 from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
@@ -89,7 +89,8 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     again = finish_command(snapshot.scale_set, intent)
     earlier = record.deallocated if record else frozenset()
     record = new_record(intent, plan.restore, record.started if record else None)
-    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)))
+    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)),
+                        max_unavailable=intent.max_unavailable)
 
     def on_deallocate(keys):
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))
@@ -106,10 +107,20 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
         except Exception:
             _compensate(executor, plan)
             raise
+    _wait_for_lists(client, snapshot, intent)
     after = survey()
     verify(after, intent, plan, again)
     journal.clear()
     return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _wait_for_lists(client, snapshot, intent):
+    """Verify once the groups' association lists show the change (they may lag the machines' own models)."""
+    groups = [g.id for g in (snapshot.group, snapshot.target) if g is not None]
+    wanted = intent.group_id if intent.action == 'attach' else None
+    if groups and not wait_for_lists(client, groups, [i.id for i in snapshot.instances], wanted):
+        logger.warning("The capacity reservation groups' lists of associated machines do not show every change yet "
+                       "(Azure updates them some time after the machines); status reads them, and may lag too.")
 
 
 def _autoscale_warnings(cmd, scale_set):

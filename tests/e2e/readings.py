@@ -165,24 +165,7 @@ FAST = {
 }
 
 # Cells the extension does not pass yet, and what it would need to do (the next phase turns them into passes).
-EXPECTED_FAIL = {
-    ("A3p=refused", "attach-flex-zonal"):
-        "running zonal members are attached in place; when Azure refuses that (409), the extension must fall back "
-        "to deallocate, associate, start for them",
-    ("A4z=zonal-only", "detach-uniform-manual-regional-zero-capacity"):
-        "a regional scale set's model is refused at capacity 0 (409) after the capacity was lowered; the extension "
-        "must detect it and finish by deallocating (or plan deallocation for regional sets)",
-    ("A6d=on-start", "attach-uniform-manual-regional"):
-        "manualupgrade of deallocated instances is accepted but applied at start; the extension checks "
-        "latestModelApplied before starting, and must instead start them and read the model back afterwards",
-    ("C5=lag", "attach-flex-zonal"):
-        "the members' own models change at once but the group's lists lag; the extension reports attached before "
-        "virtualMachinesAssociated agrees (a reservation delete reads the same lists); it must wait for them, "
-        "bounded, before verifying",
-    ("A6r=waits", "attach-uniform-rolling-zonal"):
-        "no rolling upgrade starts after the model change and the extension waits for one until stopped; it must "
-        "see that none runs (rollingUpgrades/latest, latestModelApplied) and upgrade the instances explicitly",
-}
+EXPECTED_FAIL = {}
 
 
 Cell = namedtuple("Cell", "reading scenario passed requests seconds error")
