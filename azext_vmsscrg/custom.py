@@ -16,7 +16,7 @@ from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_pla
 from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
 from .outcome import failure, finish_command, interrupted, result, verify
 from .prompt import changes, confirm, prompting
-from .status import build_status
+from .status import build_status, unlisted
 
 logger = get_logger(__name__)
 
@@ -25,6 +25,11 @@ def show_status(cmd, client, resource_group_name, vm_scale_set_name):
     snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
     record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
     result = build_status(snapshot, record)
+    behind = unlisted(snapshot)
+    if behind:
+        logger.warning("The group's list of associated machines does not agree yet with %d member(s) (%s): Azure "
+                       "updates it some time after a change, so its counts may lag; read status again shortly.",
+                       len(behind), ', '.join(behind[:10]))
     for reservation in result['reservations']:
         if reservation['overallocated']:
             logger.warning("Capacity reservation %s is overallocated: %s virtual machines allocated for a capacity "
@@ -90,7 +95,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     earlier = record.deallocated if record else frozenset()
     record = new_record(intent, plan.restore, record.started if record else None)
     executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)),
-                        max_unavailable=intent.max_unavailable)
+                        max_unavailable=intent.max_unavailable, leave_deallocated=intent.leave_deallocated)
 
     def on_deallocate(keys):
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))

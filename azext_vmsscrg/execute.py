@@ -72,7 +72,7 @@ class Executor:
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
     def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
-                 clock=time.monotonic, max_unavailable=p.DEFAULT_MAX_UNAVAILABLE):
+                 clock=time.monotonic, max_unavailable=p.DEFAULT_MAX_UNAVAILABLE, leave_deallocated=False):
         self.client = client
         self.snapshot = snapshot
         self.scale_set = snapshot.scale_set
@@ -88,6 +88,7 @@ class Executor:
         self.taken_down = set()  # members this run sent a deallocation for
         self._sleep = sleep
         self.max_unavailable = max_unavailable
+        self.leave_deallocated = leave_deallocated  # --leave-deallocated: what a fallback deallocates stays so
         self.on_deallocate = None
         self.to_restart = []  # running members a fallback deallocated outside the plan: started at the end
         self.deferred = set()  # deallocated instances whose manualupgrade Azure applies only at their next start
@@ -125,6 +126,7 @@ class Executor:
         the operations Azure already accepted. Returns {key: power state} of every member, read back."""
         self.compensating = True
         self.stopping.clear()
+        restore = tuple(restore) + tuple(k for k in self.to_restart if k not in restore)
         states = self._settle()
         down = tuple(k for k in restore if k in self.taken_down and k in states
                      and states[k].power_state not in p.RESTARTED)
@@ -204,7 +206,8 @@ class Executor:
                        "instance(s) first, as %s option 1 does; they are started again at the end.", error,
                        len(down), p.DETACH_DOC)
         self._take_down(down, 'the model leaves its group only while no instance is allocated: ' + p.DETACH_DOC)
-        self.to_restart += [k for k in down if k not in self.to_restart]
+        if not self.leave_deallocated:
+            self.to_restart += [k for k in down if k not in self.to_restart]
         self._setModelGroup(step)
 
     def _allocated(self):
@@ -281,10 +284,12 @@ class Executor:
         logger.warning('Azure refused to change %d running member(s) in place; moving them while deallocated, at '
                        'most %d%% of the members at a time: %s', len(keys), self.max_unavailable,
                        ', '.join(keys[:10]))
-        for label, batch in p._batches(tuple(keys), self.max_unavailable, len(self.members)):  # pylint: disable=protected-access
+        batches = p._batches(tuple(keys), self.max_unavailable, len(self.members))  # pylint: disable=protected-access
+        for label, batch in batches:
             self._take_down(batch, 'an allocated member must be deallocated to change group: ' + p.FLEX_DOC)
             self._setVmGroup(p.Step(p.SET_VM_GROUP, batch, step.reason, group=step.group, batch=label))
-            self._start(p.Step(p.START, batch, 'start again the members of this batch', batch=label))
+            if not self.leave_deallocated:
+                self._start(p.Step(p.START, batch, 'start again the members of this batch', batch=label))
 
     def _deallocate(self, step):
         self._power(step, 'begin_deallocate', lambda power: power in p.NOT_ALLOCATED)
