@@ -104,19 +104,33 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             done = executor.run(plan.steps, on_deallocate=on_deallocate)
         except StepFailed as ex:
             _compensate(executor, plan)
+            _zeroed_note(snapshot, plan)
             raise failure(ex, _read_or_none(survey), intent, again) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
             _compensate(executor, plan)
+            _zeroed_note(snapshot, plan)
             raise interrupted(_read_or_none(survey), intent, again) from ex
         except Exception:
             _compensate(executor, plan)
             raise
     _wait_for_lists(client, snapshot, intent)
     after = survey()
+    _zeroed_note(snapshot, plan)
     verify(after, intent, plan, again)
     journal.clear()
     return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _zeroed_note(snapshot, plan):
+    """Say which reservations this run set to capacity 0, and how to give each its capacity back."""
+    before = {r.id.lower(): r for r in (snapshot.group.reservations if snapshot.group else ())}
+    for reservation_id in plan.zeroed:
+        r = before.get(reservation_id.lower())
+        parts = reservation_id.strip('/').split('/')
+        logger.warning('Reservation %s was set to capacity 0 (it reserves nothing now); to reserve %s again: '
+                       'az capacity reservation update -g %s -c %s -n %s --capacity %s', parts[-1],
+                       r.capacity if r else 'N', parts[3], parts[-3], parts[-1], r.capacity if r else 'N')
 
 
 def _wait_for_lists(client, snapshot, intent):
