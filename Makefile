@@ -13,7 +13,7 @@ export AZURE_CORE_COLLECT_TELEMETRY := 0
 BUILD_AZ := AZURE_CONFIG_DIR=$(CURDIR)/$(VENV)/azure $(BIN)/az
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: demo test record bench chaos venv wheel extension clean dev-venv lint style license
+.PHONY: demo test record bench chaos readings venv wheel extension clean dev-venv lint style license
 
 demo: extension
 	@$(BIN)/python -m armsim down --dir $(DEMO) >/dev/null
@@ -116,3 +116,10 @@ chaos: extension
 	CHAOS_SEEDS=$${CHAOS_SEEDS:-40} KILL_SEEDS=$${KILL_SEEDS:-20} CHAOS_LRO_SECONDS=$${CHAOS_LRO_SECONDS:-0.5} \
 	CHAOS_SCARCITY=$${CHAOS_SCARCITY:-10} \
 	$(PYTEST) tests/chaos -s -q
+
+# The readings matrix: the end-to-end attach/detach scenarios under every reading of armsim's decision rules (how
+# Azure may answer the questions its documentation leaves open), one reading at a time; prints reading x scenario
+# (pass/fail, requests, seconds). `make test` runs its fast cut. READINGS=default,A6d=on-start  SCENARIOS=a,b|fast
+# READINGS_TIMEOUT (seconds one command may take, default 60)
+readings: extension
+	$(BIN)/python tests/e2e/readings.py $${READINGS:+--readings "$$READINGS"} $${SCENARIOS:+--scenarios "$$SCENARIOS"}

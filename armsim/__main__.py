@@ -30,8 +30,9 @@ def main(argv=None):
                        help="rule C5: association lists lag a change by this long (default 0)")
         p.add_argument("--pause-scale", type=float,
                        help="rule A6: factor on rolling upgrades' pauses between batches (default 1; 0.01 in tests)")
-        p.add_argument("--rule", action="append", default=[], metavar="ID=opposite",
-                       help="the opposite reading of a decision rule (repeatable; see GET /simulator/rules)")
+        p.add_argument("--rule", action="append", default=[], metavar="ID=READING",
+                       help="a reading of a decision rule (repeatable; ID=opposite: its second; GET /simulator/rules "
+                            "lists them)")
         p.add_argument("--write-budget", metavar="N[/S]",
                        help="rule W13: at most N writes per minute (or per S seconds), 429 with Retry-After beyond; "
                             "0: no budget (default)")

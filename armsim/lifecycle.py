@@ -81,7 +81,7 @@ def running_pid(directory):
 def up(directory, lro_seconds=None, page_size=None, state_file=None, port=0, timeout=30, consistency_seconds=None,
        pause_scale=None, rule_overrides=(), write_budget=None, faults=None, synchronous=None,
        capacity=None, arm_limits=None):
-    """Start `serve` in the background. `rule_overrides`: `ID=opposite` strings (decision rules' readings).
+    """Start `serve` in the background. `rule_overrides`: `ID=READING` strings (decision rules' readings, rules.py).
     `write_budget`: writes per minute, or "N/S" per S seconds (rule W13); 0 removes a budget set before.
     `faults`: a fault spec (faults.py), turned on once stock az is signed in, so that signing in meets none.
     `synchronous`: the W10 shortcut (writes answered synchronously at lro 0); never needed by a test.

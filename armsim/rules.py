@@ -6,15 +6,18 @@
 
 Ids and texts follow ../shared/reference/simulator-rules.md. A refusal names the rule that fired ("(armsim rule
 A3)"). `GET /simulator/rules` lists this table. `check` names the one function (under armsim/) that enforces a
-rule. A decision rule where Azure's behaviour is unknown has two readings; `--rule ID=opposite` selects the second.
+rule. A decision rule where Azure's behaviour is not publicly documented (an open question of arm-semantics.md §5)
+has two or more named readings, the first being the default; `--rule ID=READING` selects one (`ID=opposite` the
+second, `ID=default` the first). `GET /simulator/rules` lists each with its question and what each reading means.
 """
 import importlib
 from collections import namedtuple
 
-Rule = namedtuple("Rule", "id provenance text check readings")
-Rule.__new__.__defaults__ = (None,)
+Rule = namedtuple("Rule", "id provenance text check readings question")
+Rule.__new__.__defaults__ = (None, None)
 
-DEFAULT, OPPOSITE = "default", "opposite"
+DEFAULT, OPPOSITE = "default", "opposite"  # aliases of a decision rule's first and second readings
+LAG_SECONDS = 10.0  # rule C5's "lag" reading when --consistency-seconds is not given
 
 RULES = [
     Rule("W1", "decision", "HTTPS only, on 127.0.0.1, with a generated certificate trusted through REQUESTS_CA_BUNDLE",
@@ -90,25 +93,47 @@ RULES = [
                       "allocated zonal VM may be attached in place (none to A)", "models.associations.check_move"),
     Rule("A3s", "decision", "An allocated zonal VM switching groups (A to B) in place",
          "models.associations.check_move",
-         {DEFAULT: "refused: 409 OperationNotAllowed (like a scale set, doc R14)",
-          OPPOSITE: "allowed when A4 allows it to leave A (its reservation in A has capacity 0)"}),
+         {"refused": "refused: 409 OperationNotAllowed (like a scale set, doc R14)",
+          "in-place": "allowed when A4 allows it to leave A (its reservation in A has capacity 0)"},
+         "Q3: is a zonal A to B switch allowed in place on a running VM?"),
+    Rule("A3p", "decision", "An allocated zonal VM (standalone or Flexible member) attached in place (none to A), "
+                            "which the docs mark Preview", "models.associations.check_move",
+         {"allowed": "allowed: it consumes the reservation at once (doc R7)",
+          "refused": "refused with 409 OperationNotAllowed, as for a regional VM (the preview is not enabled): "
+                     "deallocate, attach, start"},
+         "R7: is attaching a running zonal VM (Preview) available to every subscription?"),
+    Rule("A3z", "decision", "An allocated regional VM, or the model of a Uniform regional scale set with allocated "
+                            "instances, attached (none to A) when every reservation of A that would serve it has "
+                            "capacity 0", "models.associations.check_move",
+         {"refused": "refused like any regional attach (A3, A5): deallocate first",
+          "allowed-at-zero": "allowed in place: it consumes nothing, as the zero-capacity pattern does for zonal "
+                             "machines"},
+         "Q7: does capacity 0 also allow attaching a running regional VM or scale set?"),
     Rule("A4", "doc", "An allocated VM may be detached only when the reservation it consumes has capacity 0; "
                       "otherwise 409 OperationNotAllowed", "models.associations.check_move"),
+    Rule("A4z", "decision", "Whether A4's capacity-0 exception (and A5's for a model) also holds for a regional "
+                            "machine", "models.associations.check_move",
+         {"any": "zonal and regional machines alike may leave while allocated once the reservation has capacity 0",
+          "zonal-only": "only zonal machines: an allocated regional VM, instance or scale-set model cannot leave at "
+                        "capacity 0 (409 OperationNotAllowed); deallocate first"},
+         "Q7: the zero-size pattern is documented only for zonal VMs; does it work for regional ones?"),
     Rule("A5", "doc", "A Uniform scale set's model association may change when no instance is allocated; with "
                       "allocated instances only attach (none to A) of a zonal scale set, and detach (A to none) "
                       "when every reservation of A matching its size has capacity 0; otherwise 409 "
                       "OperationNotAllowed", "models.associations.check_model_change"),
     Rule("A5s", "decision", "A Uniform scale set with allocated instances switching groups (A to B)",
          "models.associations.check_model_change",
-         {DEFAULT: "refused: 409 OperationNotAllowed (doc R14 for zonal sets; never in place)",
-          OPPOSITE: "a zonal scale set may switch in place when A5 allows it to leave A (every reservation of A "
-                    "matching its size has capacity 0)"}),
+         {"refused": "refused: 409 OperationNotAllowed (doc R14 for zonal sets; never in place)",
+          "in-place": "a zonal scale set may switch in place when A5 allows it to leave A (every reservation of A "
+                      "matching its size has capacity 0)"},
+         "R14: may a zonal scale set switch groups in place?"),
     Rule("A5i", "decision", "Where A5 is enforced for a Uniform scale set with allocated instances",
          "models.associations.check_model_change",
-         {DEFAULT: "on the model: the scale-set PUT is refused with 409 OperationNotAllowed",
-          OPPOSITE: "on the instances: the model change is accepted, and A2-A5s are checked per instance when "
-                    "the model is applied (Automatic and Rolling leave a refused instance on its old model and "
-                    "count it failed; manualupgrade answers 409)"}),
+         {"on-model": "on the model: the scale-set PUT is refused with 409 OperationNotAllowed",
+          "on-instances": "on the instances: the model change is accepted, and A2-A5s are checked per instance "
+                          "when the model is applied (Automatic and Rolling leave a refused instance on its old "
+                          "model and count it failed; manualupgrade answers 409)"},
+         "Q1: is a model change with allocated regional instances refused, or accepted without moving them?"),
     Rule("A6", "doc", "After a Uniform model change existing instances follow the upgrade policy: Automatic all at "
                       "once; Rolling in batches of maxBatchInstancePercent with pauseTimeBetweenBatches (times "
                       "--pause-scale), visible at rollingUpgrades/latest; Manual nothing until POST manualupgrade "
@@ -121,12 +146,29 @@ RULES = [
     Rule("A6f", "decision", "Test knob: POST /simulator/rolling-upgrades {scaleSet, end: Faulted|Cancelled, "
                             "afterBatches} makes the scale set's next rolling upgrade end so after that many batches; "
                             "the instances not yet upgraded keep their model", "models.scalesets.arm_rolling_end"),
+    Rule("A6s", "decision", "What start does to a deallocated Uniform instance that is not on the latest model",
+         "models.scalesets.action",
+         {"keeps-model": "it starts on the model it has: the new association waits for manualupgrade",
+          "applies-model": "it is allocated with the latest model (association included), as a new instance is"},
+         "Q4: after a regional deallocation under Manual, does start alone apply a new group?"),
+    Rule("A6d", "decision", "POST manualupgrade of a deallocated Uniform instance", "models.scalesets.action",
+         {"applies": "the instance takes the latest model (association included) while deallocated",
+          "on-start": "accepted, but the instance takes the latest model only when it is next started; until "
+                      "then latestModelApplied stays false and the association is unchanged"},
+         "Q4: does manualupgrade work on deallocated instances?"),
+    Rule("A6r", "decision", "A Rolling scale set's model change", "models.scalesets.follow_policy",
+         {"rolls": "starts a rolling upgrade of the instances not on the latest model (A6)",
+          "waits": "starts nothing: instances keep their model until manualupgrade (or a rolling upgrade is "
+                   "started), as under Manual"},
+         "Q4: does a model change alone start a rolling upgrade under Rolling?"),
     Rule("A7", "doc/decision", "A Flexible scale set's profile may change at any time and governs VMs created "
                                "afterwards (doc R17); whether it also changes existing members is not documented",
          "models.scalesets.follow_policy",
-         {DEFAULT: "existing members change only through their own VM API",
-          OPPOSITE: "with upgrade policy Automatic or Rolling, a profile association change is also applied to "
-                    "existing members at once, each subject to A2-A4 (a refused member keeps its association)"}),
+         {"own-api": "existing members change only through their own VM API",
+          "follows-policy": "with upgrade policy Automatic or Rolling, a profile association change is also "
+                            "applied to existing members at once, each subject to A2-A4 (a refused member keeps "
+                            "its association)"},
+         "R17: does a Flexible profile change reach existing members?"),
     Rule("A8", "doc", "Setting an association is refused with 400 InvalidParameter when the group does not exist, "
                       "its region differs, it is zonal and the machine regional (or the reverse) or the machine's "
                       "zones are not within the group's, no reservation in it matches the size (and each zone), "
@@ -134,6 +176,17 @@ RULES = [
                       "reservation's, or the priority is Spot (the code is a decision). A group in another "
                       "subscription (shared, doc R23) is not checked: armsim models one subscription",
          "models.associations.check_target"),
+    Rule("A10", "decision", "A PATCH of a scale set carrying virtualMachineProfile.capacityReservation (not in the "
+                            "PATCH model of the REST spec)", "models.scalesets.put_vmss",
+         {"applied": "applied like a PUT's, with the same checks",
+          "ignored": "200, and the association is silently left as it was"},
+         "Q5: is a scale-set PATCH carrying the association ignored or applied?"),
+    Rule("A11", "decision", "Whether a Uniform instance shows properties.capacityReservation",
+         "models.scalesets.render_instance",
+         {"hidden": "never, as the 2024-11-01 REST spec has it: read the association from the group's lists",
+          "shown": "the group the instance is associated with (its applied model's), as the azure-cli design note "
+                   "has it"},
+         "Q6: do Uniform instances expose their own capacityReservation?"),
     Rule("A9", "doc/wire", "Deallocating a VM or instance with an ephemeral OS disk fails with 409 "
                            "OperationNotAllowed (\"Operation 'deallocate' is not supported for VMs or VM Scale Set "
                            "instances using an ephemeral OS disk.\")", "models.power.check_action"),
@@ -148,8 +201,13 @@ RULES = [
          "models.capacity.change_capacity"),
     Rule("C4", "doc", "Deleting a reservation with associations is 409 OperationNotAllowed; deleting a group with "
                       "reservations (or associations) is 409 CannotDeleteResource", "models.capacity.check_deletable"),
-    Rule("C5", "doc", "Association lists (and the delete checks of C4 that read them) lag a change by "
-                      "--consistency-seconds (default 0: no lag)", "models.capacity.listed_group"),
+    Rule("C5", "doc/decision", "Association lists (and the delete checks of C4 that read them) lag a change "
+                               "(a machine joining, leaving, going away) by --consistency-seconds",
+         "models.capacity.listed_group",
+         {"none": "no lag (unless --consistency-seconds is given)",
+          "lag": "every change shows in the lists only after --consistency-seconds, {:g} s when not given".format(
+              LAG_SECONDS)},
+         "Q8: how long do virtualMachinesAssociated / virtualMachinesAllocated lag a change?"),
     Rule("C6", "doc", "A reservation is made in its group's location and in exactly one of its zones (none when the "
                       "group is regional); a group holds one reservation per size and zone: otherwise 400 "
                       "InvalidParameter (doc R4, R5)", "models.capacity.check_new_reservation"),
@@ -247,25 +305,43 @@ class RuleOptionError(ValueError):
     pass
 
 
+def first(rule):
+    return next(iter(rule.readings))
+
+
 def parse_overrides(items):
-    """{rule id: reading} from `ID=opposite` / `ID=default` strings; a clear error for anything else."""
+    """{rule id: reading name} from `ID=READING` strings (`opposite` the second reading, `default` the first)."""
     out = {}
     for item in items or []:
         rule_id, _, reading = item.partition("=")
         rule = BY_ID.get(rule_id.strip())
         if rule is None or not rule.readings:
-            raise RuleOptionError("armsim: --rule {}: only these decision rules have two readings: {}".format(
+            raise RuleOptionError("armsim: --rule {}: only these decision rules have readings: {}".format(
                 item, ", ".join(SWITCHABLE)))
-        if reading.strip() not in (DEFAULT, OPPOSITE):
-            raise RuleOptionError("armsim: --rule {}: the reading must be '{}' or '{}'".format(
-                item, DEFAULT, OPPOSITE))
-        out[rule.id] = reading.strip()
+        names = list(rule.readings)
+        reading = {DEFAULT: names[0], OPPOSITE: names[1]}.get(reading.strip(), reading.strip())
+        if reading not in names:
+            raise RuleOptionError("armsim: --rule {}: the reading must be one of {} (or '{}', '{}')".format(
+                item, ", ".join(names), DEFAULT, OPPOSITE))
+        out[rule.id] = reading
     return out
 
 
+def reading(options, rule_id):
+    """The reading of a decision rule this simulator runs: the one chosen with --rule, else the first."""
+    return options.rule_overrides.get(rule_id) or first(BY_ID[rule_id])
+
+
 def opposite(options, rule_id):
-    """True when the simulator was started with `--rule ID=opposite`."""
-    return options.rule_overrides.get(rule_id) == OPPOSITE
+    """True when the simulator runs a reading of the rule other than its first (default) one."""
+    return reading(options, rule_id) != first(BY_ID[rule_id])
+
+
+def lag_seconds(options):
+    """Rule C5: how long association lists lag a change."""
+    if options.consistency_seconds > 0:
+        return options.consistency_seconds
+    return LAG_SECONDS if reading(options, "C5") == "lag" else 0.0
 
 
 def resolve(rule):
@@ -288,11 +364,12 @@ def describe(options):
         item = {"id": r.id, "provenance": r.provenance, "text": r.text, "check": r.check, "enabled": True,
                 "reading": None}
         if r.readings:
-            item["reading"] = options.rule_overrides.get(r.id, DEFAULT)
-            item["readings"] = dict(r.readings)
+            item.update(reading=reading(options, r.id), default=first(r), readings=dict(r.readings),
+                        question=r.question)
         if r.id == "C5":
-            item["enabled"] = options.consistency_seconds > 0
-            item["reading"] = "lag {}s".format(options.consistency_seconds)
+            item["enabled"] = lag_seconds(options) > 0
+            item["reading"] = "lag" if item["enabled"] else "none"
+            item["lagSeconds"] = lag_seconds(options)
         if r.id == "A6":
             item["reading"] = "pauses x{}".format(options.pause_scale)
         if r.id == "K1":

@@ -10,13 +10,13 @@ from functools import partial
 from knack.log import get_logger
 
 from ._client_factory import cf_autoscale, cf_compute_for_subscription
-from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
+from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_for_lists, wait_until_settled
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan, member_key
 from .execute import ALLOCATION_RETRY_TIMEOUT, DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
 from .outcome import failure, finish_command, interrupted, result, verify
 from .prompt import changes, confirm, prompting
-from .status import build_status
+from .status import build_status, unlisted
 
 logger = get_logger(__name__)
 
@@ -28,6 +28,11 @@ def show_status(cmd, client, resource_group_name=None, vm_scale_set_name=None, c
     snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
     record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
     result = build_status(snapshot, record)
+    behind = unlisted(snapshot)
+    if behind:
+        logger.warning("The group's list of associated machines does not agree yet with %d member(s) (%s): Azure "
+                       "updates it some time after a change, so its counts may lag; read status again shortly.",
+                       len(behind), ', '.join(behind[:10]))
     for reservation in result['reservations']:
         if reservation['overallocated']:
             logger.warning("Capacity reservation %s is overallocated: %s virtual machines allocated for a capacity "
@@ -99,7 +104,8 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     record = new_record(intent, plan.restore, record.started if record else None, origins)
     executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)),
                         allocation_timeout=cmd.cli_ctx.config.getint('vmsscrg', 'allocation_retry_timeout',
-                                                                     fallback=ALLOCATION_RETRY_TIMEOUT))
+                                                                     fallback=ALLOCATION_RETRY_TIMEOUT),
+                        max_unavailable=intent.max_unavailable, leave_deallocated=intent.leave_deallocated)
     executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
 
     def on_deallocate(keys):
@@ -109,18 +115,42 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             done = executor.run(plan.steps, on_deallocate=on_deallocate)
         except StepFailed as ex:
             _compensate(executor, plan, origins)
+            _zeroed_note(snapshot, plan)
             raise failure(ex, _read_or_none(survey), intent, again, executor.returned) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
             _compensate(executor, plan, origins)
+            _zeroed_note(snapshot, plan)
             raise interrupted(_read_or_none(survey), intent, again) from ex
         except Exception:
             _compensate(executor, plan, origins)
             raise
+    _wait_for_lists(client, snapshot, intent)
     after = survey()
+    _zeroed_note(snapshot, plan)
     verify(after, intent, plan, again)
     journal.clear()
     return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _zeroed_note(snapshot, plan):
+    """Say which reservations this run set to capacity 0, and how to give each its capacity back."""
+    before = {r.id.lower(): r for r in (snapshot.group.reservations if snapshot.group else ())}
+    for reservation_id in plan.zeroed:
+        r = before.get(reservation_id.lower())
+        parts = reservation_id.strip('/').split('/')
+        logger.warning('Reservation %s was set to capacity 0 (it reserves nothing now); to reserve %s again: '
+                       'az capacity reservation update -g %s -c %s -n %s --capacity %s', parts[-1],
+                       r.capacity if r else 'N', parts[3], parts[-3], parts[-1], r.capacity if r else 'N')
+
+
+def _wait_for_lists(client, snapshot, intent):
+    """Verify once the groups' association lists show the change (they may lag the machines' own models)."""
+    groups = [g.id for g in (snapshot.group, snapshot.target) if g is not None]
+    wanted = intent.group_id if intent.action == 'attach' else None
+    if groups and not wait_for_lists(client, groups, [i.id for i in snapshot.instances], wanted):
+        logger.warning("The capacity reservation groups' lists of associated machines do not show every change yet "
+                       "(Azure updates them some time after the machines); status reads them, and may lag too.")
 
 
 def _autoscale_warnings(cmd, scale_set):

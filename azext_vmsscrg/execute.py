@@ -22,7 +22,7 @@ from knack.log import get_logger
 from . import plan as p
 from ._lro import polling
 from ._validators import MAX_CONCURRENCY
-from .failures import CAPACITY, PERMANENT, TRANSIENT, answer_lost, classify, describe, retry_after
+from .failures import CAPACITY, PERMANENT, TRANSIENT, answer_lost, classify, describe, refused, retry_after
 from .snapshot import CHANGING_POWER, same_id
 from .survey import read_members, read_power, read_rolling_upgrade
 
@@ -35,6 +35,7 @@ POLL_FIRST, POLL_MAX = 2.0, 30.0  # waiting for an upgrade policy: backoff betwe
 BATCH_SECONDS = 900  # what one batch of an Automatic or Rolling upgrade may take, pauses apart
 SETTLE_SECONDS = 600  # after an interruption, how long to wait for operations Azure already accepted
 ALLOCATION_RETRY_TIMEOUT = 300  # seconds a start that finds no capacity is retried (vmsscrg.allocation_retry_timeout)
+ROLL_GRACE = 10.0  # Rolling: seconds without a rolling upgrade after the model change before upgrading explicitly
 
 
 class StepFailed(Exception):
@@ -72,7 +73,8 @@ class Executor:
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
     def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
-                 clock=time.monotonic, allocation_timeout=ALLOCATION_RETRY_TIMEOUT):
+                 clock=time.monotonic, allocation_timeout=ALLOCATION_RETRY_TIMEOUT,
+                 max_unavailable=p.DEFAULT_MAX_UNAVAILABLE, leave_deallocated=False):
         self.client = client
         self.snapshot = snapshot
         self.scale_set = snapshot.scale_set
@@ -89,11 +91,17 @@ class Executor:
         self.allocation_timeout = allocation_timeout
         self.returned = {}  # {key: group} members brought back to their original group because they could not start
         self._sleep = sleep
+        self.max_unavailable = max_unavailable
+        self.leave_deallocated = leave_deallocated  # --leave-deallocated: what a fallback deallocates stays so
+        self.on_deallocate = None
+        self.to_restart = []  # running members a fallback deallocated outside the plan: started at the end
+        self.deferred = set()  # deallocated instances whose manualupgrade Azure applies only at their next start
 
     def run(self, steps, on_deallocate=None):
         """Run `steps` in order; returns one result per step. `on_deallocate(keys)` runs before each deallocation
         is sent (the journal records the members there)."""
         results = []
+        self.on_deallocate = on_deallocate
         try:
             for n, step in enumerate(steps, 1):
                 if step.action == p.DEALLOCATE and on_deallocate:
@@ -108,6 +116,7 @@ class Executor:
                 except AzureError as ex:  # a read-back that failed after the SDK's own retries
                     raise StepFailed(step, describe(ex), classify(ex)) from ex
                 results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
+            self._finish_fallbacks()
         except BaseException:
             self.stopping.set()
             self.progress.stop()
@@ -125,6 +134,7 @@ class Executor:
         self.stopping.clear()
         if origins:  # the run's own start steps have retried already: what still finds no capacity goes back now
             self.allocation_timeout = 0
+        restore = tuple(restore) + tuple(k for k in self.to_restart if k not in restore)
         states = self._settle()
         down = tuple(k for k in restore if k in self.taken_down and k in states
                      and states[k].power_state not in p.RESTARTED)
@@ -223,6 +233,9 @@ class Executor:
         try:
             now = _model_group(self._retry(step, put, applied))
         except StepFailed as ex:
+            if step.group is None and refused(ex) and self._allocated():
+                self._model_after_deallocating(step, ex)
+                return
             added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
             if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
                 raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
@@ -232,7 +245,63 @@ class Executor:
             raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
                 now, step.group))
 
+    def _model_after_deallocating(self, step, error):
+        """Azure refused to detach the model of a scale set with allocated instances even at capacity 0 (the
+        capacity-0 exception is documented for zonal machines only): deallocate them (the documented option 1: the
+        model changes only while no instance is allocated), change the model, start them again at the end."""
+        down = tuple(self._allocated())
+        logger.warning("Azure refused to change the model while instances are allocated (%s); deallocating %d "
+                       "instance(s) first, as %s option 1 does; they are started again at the end.", error,
+                       len(down), p.DETACH_DOC)
+        self._take_down(down, 'the model leaves its group only while no instance is allocated: ' + p.DETACH_DOC)
+        if not self.leave_deallocated:
+            self.to_restart += [k for k in down if k not in self.to_restart]
+        self._setModelGroup(step)
+
+    def _allocated(self):
+        states = read_members(self.client, self.scale_set)
+        return [k for k, m in states.items() if m.power_state not in p.NOT_ALLOCATED]
+
+    def _take_down(self, keys, reason):
+        if self.on_deallocate:
+            self.on_deallocate(set(self.taken_down) | set(keys))
+        self._deallocate(p.Step(p.DEALLOCATE, tuple(keys), reason, disruptive=True))
+
+    def _finish_fallbacks(self):
+        """Start what a fallback deallocated outside the plan, then apply the upgrades Azure keeps for a start."""
+        again = tuple(k for k in self.to_restart if k not in self._running()) if self.to_restart else ()
+        if again:
+            self._start(p.Step(p.START, again, 'start again what was deallocated to change the association'))
+        self._apply_deferred()
+
+    def _running(self):
+        states = read_members(self.client, self.scale_set)
+        return {k for k, m in states.items() if m.power_state in p.RESTARTED}
+
+    def _apply_deferred(self):
+        """Azure may accept a manualupgrade of a deallocated instance and apply it only when the instance next
+        starts. An instance meant to stay deallocated is started and deallocated again: the only way its new
+        association takes effect and can be read back (it runs for that moment only)."""
+        if not self.deferred:
+            return
+        states = read_members(self.client, self.scale_set)
+        left = tuple(k for k in sorted(self.deferred) if k in states and states[k].latest_model_applied is False
+                     and states[k].power_state in p.NOT_ALLOCATED)
+        self.deferred = set()
+        if not left:
+            return
+        logger.warning('Azure applies the new model to %d deallocated instance(s) only when they start: starting '
+                       'and deallocating them again (%s).', len(left), ', '.join(left[:10]))
+        self._start(p.Step(p.START, left, 'a deallocated instance takes the latest model when it starts'))
+        self._deallocate(p.Step(p.DEALLOCATE, left, 'it was deallocated before: it stays so'))
+        stale = self._stale(left)
+        if stale:
+            raise StepFailed(p.Step(p.UPGRADE, left, 'apply at start'), '{} instance(s) are not on the latest model '
+                             'after a start: {}.'.format(len(stale), ', '.join(stale[:10])))
+
     def _setVmGroup(self, step):
+        refused_members = []
+
         def one(key):
             vm = self.members[key]
             rg = _parse(vm.id)['resource_group']
@@ -241,12 +310,34 @@ class Executor:
             def applied():
                 current = self.client.virtual_machines.get(rg, vm.name)
                 return current if same_id(_vm_group(current), step.group) else None
-            result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
-                rg, vm.name, body(), polling=polling()).result(), applied)
+            try:
+                result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
+                    rg, vm.name, body(), polling=polling()).result(), applied)
+            except StepFailed as ex:
+                if not refused(ex) or read_power(self.client, vm.id) in p.NOT_ALLOCATED:
+                    raise
+                refused_members.append(key)  # refused while allocated: moved while deallocated below
+                return
             if not same_id(_vm_group(result), step.group):
                 raise StepFailed(step, 'VM {} reports group {} after it was set to {}.'.format(
                     vm.name, _vm_group(result), step.group))
         self._each(step, one)
+        if refused_members:
+            self._vm_group_by_deallocation(step, [k for k in step.targets if k in refused_members])
+
+    def _vm_group_by_deallocation(self, step, keys):
+        """Azure refused to change these running members in place (attaching a running zonal VM is a preview
+        feature, and leaving at capacity 0 is documented for zonal VMs only): deallocate, change, start, in
+        batches of --max-unavailable."""
+        logger.warning('Azure refused to change %d running member(s) in place; moving them while deallocated, at '
+                       'most %d%% of the members at a time: %s', len(keys), self.max_unavailable,
+                       ', '.join(keys[:10]))
+        batches = p._batches(tuple(keys), self.max_unavailable, len(self.members))  # pylint: disable=protected-access
+        for label, batch in batches:
+            self._take_down(batch, 'an allocated member must be deallocated to change group: ' + p.FLEX_DOC)
+            self._setVmGroup(p.Step(p.SET_VM_GROUP, batch, step.reason, group=step.group, batch=label))
+            if not self.leave_deallocated:
+                self._start(p.Step(p.START, batch, 'start again the members of this batch', batch=label))
 
     def _deallocate(self, step):
         self._power(step, 'begin_deallocate', lambda power: power in p.NOT_ALLOCATED)
@@ -320,7 +411,11 @@ class Executor:
             return True if not self._stale(step.targets) else None
         self._retry(step, lambda: self.client.virtual_machine_scale_sets.begin_update_instances(
             self.rg, self.name, _bytes(body)(), polling=polling(action=True)).result(), applied)
-        stale = self._stale(step.targets)
+        states = read_members(self.client, self.scale_set)
+        stale = [k for k in step.targets if k in states and states[k].latest_model_applied is False]
+        later = {k for k in stale if states[k].power_state in p.NOT_ALLOCATED}
+        self.deferred |= later  # accepted, applied at the next start (checked after the run's starts)
+        stale = [k for k in stale if k not in later]
         if stale:
             raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
                 len(stale), ', '.join(stale[:10])))
@@ -333,6 +428,7 @@ class Executor:
         deadline = self.clock() + bound
         rolling = self.scale_set.upgrade_mode == 'Rolling'
         delay = POLL_FIRST
+        idle_since = None
         while True:
             self._check_stopping()
             status = read_rolling_upgrade(self.client, self.scale_set) if rolling else None
@@ -345,6 +441,11 @@ class Executor:
                     raise StepFailed(step, 'The rolling upgrade ended {}{}; {} instance(s) are not on the new model: '
                                            '{}.'.format(code, ': ' + status[2] if status[2] else '', len(stale),
                                                         ', '.join(stale[:10])))
+                if rolling:  # no rolling upgrade runs: Azure may leave it to us after a model change
+                    idle_since = self.clock() if idle_since is None else idle_since
+                    if self.clock() - idle_since >= ROLL_GRACE:
+                        self._upgrade_explicitly(step, stale)
+                        return
                 self.progress.show('Waiting for {} instance(s) to take the new model'.format(len(stale)))
             else:
                 self.progress.show('Rolling upgrade in progress')
@@ -354,6 +455,20 @@ class Executor:
                                            self.scale_set.upgrade_mode, bound), TRANSIENT)
             self._pause(delay)
             delay = min(delay * 2, POLL_MAX)
+
+    def _upgrade_explicitly(self, step, stale):
+        """No rolling upgrade followed the model change: bring the instances to it with manualupgrade, the
+        deallocated ones at once, the running ones in batches of the rolling policy's maxBatchInstancePercent."""
+        logger.warning('No rolling upgrade started after the model change; upgrading %d instance(s) explicitly '
+                       '(manualupgrade) in batches of the rolling upgrade policy.', len(stale))
+        running = self._running()
+        idle = tuple(k for k in stale if k not in running)
+        if idle:
+            self._upgradeInstances(p.Step(p.UPGRADE, idle, step.reason))
+        for label, batch in p._batches(tuple(k for k in stale if k in running),  # pylint: disable=protected-access
+                                       self.scale_set.max_batch_percent or p.DEFAULT_MAX_UNAVAILABLE,
+                                       len(self.members)):
+            self._upgradeInstances(p.Step(p.UPGRADE, batch, step.reason, batch=label))
 
     def _upgrade_bound(self):
         if self.scale_set.upgrade_mode != 'Rolling':

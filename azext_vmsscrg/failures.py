@@ -98,3 +98,11 @@ def error_message(ex):
 def describe(ex):
     code = error_code(ex)
     return '{}: {}'.format(code, error_message(ex)) if code else error_message(ex)
+
+
+def refused(ex):
+    """A StepFailed (or SDK error) that is Azure refusing the request by rule (409 OperationNotAllowed), not a
+    transient conflict: the caller may take another documented path."""
+    cause = ex if isinstance(ex, HttpResponseError) else getattr(ex, '__cause__', None)
+    return isinstance(cause, HttpResponseError) and classify(cause) == PERMANENT and \
+        (error_code(cause) or '').lower() == 'operationnotallowed'

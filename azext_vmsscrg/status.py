@@ -109,3 +109,15 @@ def _group_argument(scale_set, group_id):
     group_scope = normalize_id(group_id).rsplit('/providers/', 1)[0]
     scale_set_scope = normalize_id(scale_set.id).rsplit('/providers/', 1)[0]
     return resource_name(group_id) if group_scope == scale_set_scope else group_id
+
+
+def unlisted(snapshot):
+    """Members whose own association the group's list (virtualMachinesAssociated) does not show yet, or still
+    shows after they left: Azure updates the lists some time after the machines. Only members whose association
+    is read from the member itself can disagree."""
+    group = snapshot.group
+    if group is None:
+        return []
+    listed = {normalize_id(vm) for vm in group.associated_ids}
+    return [i.name for i in snapshot.instances
+            if i.group_known and same_id(i.group_id, group.id) != (normalize_id(i.id) in listed)]

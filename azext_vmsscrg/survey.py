@@ -24,6 +24,7 @@ logger = get_logger(__name__)
 MAX_PARALLEL_READS = 16
 SETTLE_TIMEOUT = 900  # seconds to wait for an operation already running on the scale set (vmsscrg.settle_timeout)
 SETTLE_POLL_SECONDS = 5
+LIST_LAG_SECONDS = 60  # how long to wait for association lists to show a change before verifying
 # What Azure does for a scale set without an upgrade policy (Flexible scale sets may have none):
 # existing instances change only when someone updates them.
 DEFAULT_UPGRADE_MODE = 'Manual'
@@ -79,6 +80,28 @@ def wait_until_settled(read_snapshot, timeout, sleep=time.sleep, clock=time.mono
         sleep(min(SETTLE_POLL_SECONDS, max(0.0, deadline - clock())))
         snapshot = read_snapshot()
     return snapshot
+
+
+def wait_for_lists(client, group_ids, member_ids, wanted, timeout=LIST_LAG_SECONDS, sleep=time.sleep,
+                   clock=time.monotonic):
+    """Azure's association lists (virtualMachinesAssociated) may show a change only some time after the machines'
+    own models do; how long is not documented. Read `group_ids` until `wanted` lists every member of `member_ids`
+    and no other group lists any (None: none lists any), at most `timeout` seconds. True when they agree."""
+    ours = {normalize_id(m) for m in member_ids}
+    deadline = clock() + timeout
+    delay = 1.0
+    while True:
+        agree = True
+        for group_id in {normalize_id(g) for g in group_ids if g}:
+            group, error = _read_group(client, group_id)
+            if error is not None:
+                return False
+            listed = {normalize_id(vm) for vm in group.associated_ids} & ours
+            agree = agree and listed == (ours if wanted and normalize_id(wanted) == group_id else set())
+        if agree or clock() >= deadline:
+            return agree
+        sleep(min(delay, max(0.0, deadline - clock())))
+        delay = min(delay * 2, 8.0)
 
 
 def _get_scale_set(client, resource_group_name, vm_scale_set_name):

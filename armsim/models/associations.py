@@ -36,6 +36,12 @@ MODEL_SWITCH_MSG = ("The model of scale set '{name}' cannot move from capacity r
 MODEL_LEAVE_MSG = ("The association of scale set '{name}' with capacity reservation group '{old}' cannot be removed "
                    "while {count} instance(s) are allocated and reservation(s) {busy} have capacity above 0. "
                    "Deallocate the scale set or set those reservations' capacity to 0 first.")
+# A3p: attaching a running zonal VM (Preview) read as not available
+ATTACH_ZONAL_MSG = ("{machine} is allocated: attaching a running zonal machine to capacity reservation group '{new}' "
+                    "is not available. Deallocate it, change the association, then start it.")
+# A4z: the capacity-0 exception read as zonal-only
+ZERO_REGIONAL_MSG = ("{machine} is not in an availability zone: it cannot leave capacity reservation group '{old}' "
+                     "while allocated, even when the reservation's capacity is 0. Deallocate first.")
 # Validation (400 InvalidParameter): A8 for all of these
 GROUP_MISSING_MSG = "Capacity reservation group '{group}' was not found."
 REGION_MSG = ("{machine} is in region '{location}' and capacity reservation group '{group}' in '{group_location}': "
@@ -68,8 +74,12 @@ def check_move(backend, res, old, new, rule_ids=VM_RULES, machine=None):
     machine = machine or describe(res)
     zone = res.state.get("zone")
     if not old:
-        if zone:
+        if zone and not (rule_ids == VM_RULES and rules.reading(backend.options, "A3p") == "refused"):
             return  # A3: a zonal machine is attached in place
+        if not zone and _all_zero(backend, new, [capacity.reservation_for(backend, new, res.state.get("size"), zone)]):
+            return  # A3z's allowed-at-zero reading
+        if zone:
+            raise OperationNotAllowed(ATTACH_ZONAL_MSG.format(machine=machine, new=_name(new)), rule="A3p")
         raise OperationNotAllowed(ATTACH_REGIONAL_MSG.format(machine=machine, new=_name(new)), rule=attach_rule)
     if new and not (zone and rules.opposite(backend.options, switch_rule)):
         raise OperationNotAllowed(SWITCH_MSG.format(machine=machine, old=_name(old), new=_name(new)),
@@ -79,6 +89,7 @@ def check_move(backend, res, old, new, rule_ids=VM_RULES, machine=None):
         raise OperationNotAllowed(LEAVE_MSG.format(machine=machine, reservation=reservation.id.name,
                                                    capacity=reservation.body["sku"]["capacity"], old=_name(old)),
                                   rule=leave_rule)
+    _check_zero_regional(backend, zone, machine, old)
 
 
 def check_model_change(backend, vmss, old, new, instances):
@@ -90,8 +101,8 @@ def check_model_change(backend, vmss, old, new, instances):
         return
     name, zonal = vmss.id.name, bool(vmss.body.get("zones"))
     if not old:
-        if zonal:
-            return
+        if zonal or _all_zero(backend, new, capacity.reservations_of_size(backend, new, vmss.body["sku"]["name"])):
+            return  # A5; A3z's allowed-at-zero reading
         raise OperationNotAllowed(MODEL_ATTACH_MSG.format(name=name, new=_name(new), count=len(allocated)),
                                   rule="A5")
     if new and not (zonal and rules.opposite(backend.options, "A5s")):
@@ -102,6 +113,20 @@ def check_model_change(backend, vmss, old, new, instances):
     if busy:
         raise OperationNotAllowed(MODEL_LEAVE_MSG.format(name=name, old=_name(old), count=len(allocated),
                                                          busy=", ".join(busy)), rule="A5")
+    _check_zero_regional(backend, zonal, "Scale set '{}' (with {} allocated instance(s))".format(
+        name, len(allocated)), old)
+
+
+def _all_zero(backend, group_id, reservations):
+    """Rule A3z's allowed-at-zero reading: the reservations that would serve a machine all have capacity 0."""
+    return (rules.reading(backend.options, "A3z") == "allowed-at-zero" and bool(reservations)
+            and all(r is not None and r.body["sku"]["capacity"] == 0 for r in reservations))
+
+
+def _check_zero_regional(backend, zonal, machine, old):
+    """Rule A4z's zonal-only reading: a regional machine may not use the capacity-0 exception."""
+    if not zonal and rules.reading(backend.options, "A4z") == "zonal-only":
+        raise OperationNotAllowed(ZERO_REGIONAL_MSG.format(machine=machine, old=_name(old)), rule="A4z")
 
 
 def check_change(backend, old_group, group, old_target, target):

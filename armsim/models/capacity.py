@@ -6,6 +6,7 @@
 import copy
 import datetime
 
+from .. import rules
 from ..backend import Resource, event, iso
 from ..errors import CannotDeleteResource, InvalidParameter, OperationNotAllowed, PropertyChangeNotAllowed, not_found
 from ..ids import ResourceId, norm_id, same_id
@@ -358,7 +359,7 @@ def associate(backend, res, group_id):
     """Set the group a machine is associated with. With a consistency delay, the association lists keep showing
     the group they showed before for that long (C5)."""
     group_id = norm_id(group_id) if group_id else None
-    delay = backend.options.consistency_seconds
+    delay = rules.lag_seconds(backend.options)
     if delay > 0 and not same_id(res.state.get("crg"), group_id):
         res.state.update(crg_listed=listed_group(backend, res), crg_until=backend.now() + delay)
     res.state["crg"] = group_id
@@ -366,7 +367,7 @@ def associate(backend, res, group_id):
 
 def release(backend, res):
     """A machine is going away: with a consistency delay its group keeps listing it for that long (C5)."""
-    listed, delay = listed_group(backend, res), backend.options.consistency_seconds
+    listed, delay = listed_group(backend, res), rules.lag_seconds(backend.options)
     group = backend.get(listed) if listed else None
     if delay > 0 and group is not None:
         group.state.setdefault("departed", {})[consumer_id(res)] = {

@@ -53,6 +53,8 @@ def put_vmss(backend, rid, body, patch=False, if_match=None, if_none_match=None)
         raise not_found(rid)
     profile_in = (body.get("properties") or {}).get("virtualMachineProfile") or {}
     wanted = requested_association(profile_in.pop("capacityReservation", None), PROFILE_PATH)
+    if patch and rules.reading(backend.options, "A10") == "ignored":
+        wanted = KEEP  # rule A10: not in the PATCH model, silently dropped
     if existing is None:
         return _create(backend, rid, body, wanted)
     old_profile = _model_key(existing)
@@ -224,7 +226,7 @@ def follow_policy(backend, res, group_changed):
                 upgrade(backend, res, inst)
             except ArmError:
                 pass  # refused at instance level (rule A5i's opposite reading): stays on its model
-    elif mode == "Rolling":
+    elif mode == "Rolling" and rules.reading(backend.options, "A6r") == "rolls":
         stale = [str(i.id) for i in instances(backend, res) if not latest(res, i) and not protected(i)]  # A6p
         start_rolling(backend, res, stale)
 
@@ -495,6 +497,10 @@ def action(backend, res, name, instance_ids):
                              op_location=res.body["location"])
     if not chosen:
         return None
+    if name == "start":
+        for inst in chosen:
+            if _model_on_start(backend, res, inst):
+                upgrade(backend, res, inst)  # deallocated: the association moves freely (A2)
     done = power.begin_action(backend, chosen, name)
     return backend.begin(res.body["location"], "power_done", ids=[str(t.id) for t in chosen], power=done, action=name)
 
@@ -515,12 +521,24 @@ def _rolling_cancelled(backend, id):
         rolling["code"] = "Cancelled"
 
 
+def _model_on_start(backend, res, inst):
+    """Whether starting this instance brings it to the latest model: A6s's applies-model reading, or a manualupgrade
+    that A6d's on-start reading left pending."""
+    pending = inst.state.pop("upgrade_on_start", False)
+    return (inst.type == INSTANCE and not power.allocated(inst) and not latest(res, inst)
+            and (pending or rules.reading(backend.options, "A6s") == "applies-model"))
+
+
 @event("upgraded")
 def _upgraded(backend, id, ids):
     res = backend.get(id)
     for iid in ids:
         inst = backend.get(iid)
-        if res is not None and inst is not None:
+        if res is None or inst is None:
+            continue
+        if not power.allocated(inst) and rules.reading(backend.options, "A6d") == "on-start":
+            inst.state["upgrade_on_start"] = True  # rule A6d: taken when it next starts
+        else:
             upgrade(backend, res, inst)
 
 
@@ -576,6 +594,8 @@ def render_instance(backend, res, inst, expand=None, select=None):
     body = copy.deepcopy(inst.body)
     props = body["properties"]
     props["latestModelApplied"] = latest(res, inst)
+    if inst.state.get("crg") and rules.reading(backend.options, "A11") == "shown":
+        props["capacityReservation"] = association_body(inst.state["crg"])
     want_view = expand and "instanceview" in expand.lower()
     if want_view:
         props["instanceView"] = instance_view(backend, res, inst)

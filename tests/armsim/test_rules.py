@@ -663,12 +663,15 @@ def test_rule_table_lists_every_rule_and_its_reading(sim, opposite):
     assert list(listed) == [r.id for r in rules.RULES]
     assert {r["provenance"] for r in listed.values()} <= {"doc", "wire", "decision", "doc/wire", "doc/decision"}
     assert all(callable(rules.resolve(r)) for r in rules.RULES)
-    assert [i for i, r in listed.items() if "readings" in r] == rules.SWITCHABLE == ["A3s", "A5s", "A5i", "A7"]
-    assert all(listed[i]["reading"] == "default" for i in rules.SWITCHABLE)
+    assert [i for i, r in listed.items() if "readings" in r] == rules.SWITCHABLE
+    assert len(rules.SWITCHABLE) >= 8 and all(len(listed[i]["readings"]) >= 2 for i in rules.SWITCHABLE)
+    assert all(listed[i]["question"] for i in rules.SWITCHABLE)
+    assert all(listed[i]["reading"] == listed[i]["default"] for i in rules.SWITCHABLE)
     assert listed["C5"]["enabled"] is False
     _, table, _ = opposite.az("rest", "--skip-authorization-header", "--url",
                               opposite.env()["ARMSIM_URL"] + "/simulator/rules")
-    assert {r["id"] for r in table["rules"] if r["reading"] == "opposite"} == {"A3s", "A5s", "A5i", "A7"}
+    assert {r["id"]: r["reading"] for r in table["rules"] if r.get("readings") and r["reading"] != r["default"]} \
+        == {"A3s": "in-place", "A5s": "in-place", "A5i": "on-instances", "A7": "follows-policy"}
     table = InProcess(consistency_seconds=LAG).call("GET", "/simulator/rules", auth=False)[2]
     assert [r for r in table["rules"] if r["id"] == "C5"][0]["enabled"] is True
 
@@ -676,13 +679,14 @@ def test_rule_table_lists_every_rule_and_its_reading(sim, opposite):
 def test_every_rule_has_a_test():
     import test_capacity  # rules K1-K7, on-demand capacity
     import test_faults  # rules F1 and F2, with fault injection's own tests
+    import test_readings  # the decision rules' readings, in-process
     import test_throttle  # rule W13's tests, with the write budget's own
     import test_arm_limits  # rules W14-W16: ARM's and Compute's buckets, drawn operation times
     import test_az_create  # rules D1-D3, S1, N1: az vm create / az vmss create as written
     import test_templates  # rule D3: the template language subset
     names = [n for n in list(globals()) + dir(test_throttle) + dir(test_arm_limits) + dir(test_faults)
-             + dir(test_az_create)
-             + dir(test_templates) + dir(test_capacity) if n.startswith("test_")]
+             + dir(test_az_create) + dir(test_templates) + dir(test_capacity) + dir(test_readings)
+             if n.startswith("test_")]
     untested = [r.id for r in rules.RULES
                 if not any(("_" + r.id.lower() + "_") in n.replace("test_", "_", 1) for n in names)]
     assert not untested, untested

@@ -292,3 +292,14 @@ def test_an_unfinished_run_decides_what_status_calls_in_sync_and_how_to_finish()
     assert [i['inSync'] for i in result['instances']] == [True, False]
     assert 'attach -g MyResourceGroup -n MyScaleSet --crg MyGroup' in result['nextAction']
     assert result['unfinishedRun']['action'] == 'attach' and result['unfinishedRun']['running'] == ['vm1']
+
+
+def test_unlisted_names_members_the_lists_do_not_show_yet():
+    from azext_vmsscrg.status import unlisted
+    listed = Group(id=GROUP_ID_ECHOED, associated_ids=((RG_SCOPE + '/virtualMachines/m-0').upper(),
+                                                      RG_SCOPE + '/virtualMachines/m-2'), reservations=())
+    members = [member('m-0'), member('m-1'), member('m-2', group=None), member('m-3', group=None)]
+
+    # m-1 joined but is not listed yet; m-2 left but is still listed; m-0 and m-3 agree (ids compared case-blind)
+    assert unlisted(Snapshot(scale_set(FLEXIBLE), tuple(members), listed)) == ['m-1', 'm-2']
+    assert unlisted(Snapshot(scale_set(FLEXIBLE), tuple(members), None)) == []
