@@ -60,8 +60,8 @@ def test_status_lists_everything_and_says_what_blocks_the_delete(az_sim):
     assert by_name["f"]["orchestrationMode"] == "Flexible" and by_name["f"]["instancesOnGroup"] == 3
     assert {i["name"]: i["powerState"] for i in by_name["f"]["instances"]} == {
         "f-0": "running", "f-1": "deallocated", "f-2": "running"}
-    assert {vm["name"]: vm["powerState"] for vm in status["virtualMachines"]} == {"vm-a": "running",
-                                                                                   "vm-b": "stopped"}
+    assert {vm["name"]: vm["powerState"] for vm in status["virtualMachines"]} == {
+        "vm-a": "running", "vm-b": "stopped"}
     [reservation] = status["reservations"]
     assert (reservation["name"], reservation["zone"], reservation["capacity"]) == ("r1", "1", 10)
     assert reservation["associated"] == 7 and reservation["overallocated"] is False
@@ -73,8 +73,8 @@ def test_status_lists_everything_and_says_what_blocks_the_delete(az_sim):
 def test_detach_empties_the_group_and_stock_az_deletes_it(az_sim):
     landscape(az_sim, "gr-detach")
     _, plan, _ = group(az_sim, "detach", "gr-detach", "--dry-run")
-    assert plan["dryRun"] and {s["target"] for s in plan["steps"]} == {"scale set u", "scale set f",
-                                                                      "standalone VMs in gr-detach"}
+    assert plan["dryRun"] and {s["target"] for s in plan["steps"]} == {
+        "scale set u", "scale set f", "standalone VMs in gr-detach"}
     _, result, _ = group(az_sim, "detach", "gr-detach", "--yes")
     assert result["status"]["deletable"] is False  # the reservation is still there
     assert result["status"]["summary"]["scaleSets"] == 0 and result["status"]["summary"]["virtualMachines"] == 0

@@ -296,8 +296,8 @@ def test_an_unfinished_run_decides_what_status_calls_in_sync_and_how_to_finish()
 
 def test_unlisted_names_members_the_lists_do_not_show_yet():
     from azext_vmsscrg.status import unlisted
-    listed = Group(id=GROUP_ID_ECHOED, associated_ids=((RG_SCOPE + '/virtualMachines/m-0').upper(),
-                                                      RG_SCOPE + '/virtualMachines/m-2'), reservations=())
+    listed = Group(id=GROUP_ID_ECHOED, reservations=(), associated_ids=(
+        (RG_SCOPE + '/virtualMachines/m-0').upper(), RG_SCOPE + '/virtualMachines/m-2'))
     members = [member('m-0'), member('m-1'), member('m-2', group=None), member('m-3', group=None)]
 
     # m-1 joined but is not listed yet; m-2 left but is still listed; m-0 and m-3 agree (ids compared case-blind)
