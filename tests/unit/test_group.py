@@ -105,7 +105,8 @@ def test_move_table_of_a_group():
 
 def namespace(**kw):
     values = dict(resource_group_name='rg', vm_scale_set_name=None, capacity_reservation_group='g',
-                  strategy='deallocate', force=False, leave_deallocated=False, max_unavailable=20, concurrency=None, delete_group=False)
+                  strategy='deallocate', force=False, leave_deallocated=False, max_unavailable=20, concurrency=None,
+                  delete_group=False)
     values.update(kw)
     return SimpleNamespace(**values)
 
