@@ -49,8 +49,8 @@ def detach(cmd, client, resource_group_name=None, vm_scale_set_name=None, strate
                     max_unavailable=int(max_unavailable), force=bool(force))
     if capacity_reservation_group:  # every scale set and VM on the group (group.py)
         from .group import detach_group
-        return detach_group(cmd, client, capacity_reservation_group, intent, _count(concurrency), dry_run, yes,
-                            bool(delete_group))
+        return detach_group(cmd, client, capacity_reservation_group, intent, concurrency=_count(concurrency),
+                            dry_run=dry_run, yes=yes, delete_group=bool(delete_group))
     return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
 
 

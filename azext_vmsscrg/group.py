@@ -102,7 +102,7 @@ class Clients:
 
 
 # --- reading ---------------------------------------------------------------------------------------
-def survey_group(clients, group_id, remembered=()):
+def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-locals
     """The group and its members. `remembered`: ids an unfinished group-wide run covered (scale sets and VMs),
     looked at again although the group may no longer list them."""
     from azure.core.exceptions import HttpResponseError
@@ -308,7 +308,8 @@ def group_journal(cmd, group_id):
     return Journal(cmd.cli_ctx.config.config_dir, group_id, name='capacityreservationgroup.' + resource_name(group_id))
 
 
-def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delete_group):
+def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  # pylint: disable=too-many-locals
+                 delete_group):
     from .custom import _autoscale_warnings, _usable_record
     clients = Clients(cmd, client)
     timeout = 0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT)
@@ -356,9 +357,8 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
             logger.warning('Nothing to detach: no scale set or virtual machine is on group %s.',
                            resource_name(group_id))
         deleted = _delete_group(clients, members.group) if delete_group and not dry_run else False
-        return _result(intent, group_id, first, units, members, dry_run, deleted,
-                       None if deleted else (_status_after(cmd, clients, group_id) if not dry_run else
-                                             _status_of(members, units)))
+        after = _status_of(members, units) if dry_run else None if deleted else _status_after(cmd, clients, group_id)
+        return _result(intent, group_id, first, units, members, dry_run=dry_run, deleted=deleted, status=after)
     ask = prompting(cmd.cli_ctx, yes)
     if ask:
         ask_to_continue(_summary(members.group, first, units, delete_group))
@@ -372,7 +372,7 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
 
     recorder = _Recorder(journal, _group_record(record, intent, units))
     at_once = max(1, cmd.cli_ctx.config.getint('vmsscrg', 'group_concurrency', fallback=GROUP_CONCURRENCY))
-    done = _execute(clients, busy, first, concurrency, at_once, recorder, again)
+    done = _execute(clients, busy, first, concurrency=concurrency, at_once=at_once, recorder=recorder, again=again)
     for unit in units:
         verify(_reread(clients, unit), unit.intent, unit.plan, again)
         if unit.journal is not None:
@@ -382,8 +382,8 @@ def detach_group(cmd, client, group_id, intent, concurrency, dry_run, yes, delet
     steps = [dict(s, target=resource_name(group_id)) for s in done.get('group', [])]
     for unit in busy:
         steps += [dict(s, target=unit.label) for s in done.get(unit.snapshot.scale_set.id, [])]
-    return _result(intent, group_id, first, units, members, False, deleted,
-                   None if deleted else _status_after(cmd, clients, group_id), steps=steps)
+    return _result(intent, group_id, first, units, members, dry_run=False, deleted=deleted,
+                   status=None if deleted else _status_after(cmd, clients, group_id), steps=steps)
 
 
 def _group_record(record, intent, units):
@@ -397,7 +397,7 @@ def _group_record(record, intent, units):
                       i.id for _, i in standalone))
 
 
-class _Recorder:
+class _Recorder:  # pylint: disable=too-few-public-methods
     """Writes the journals before each deallocation: a scale set's own, or the group's for standalone VMs."""
 
     def __init__(self, journal, record):
@@ -421,7 +421,7 @@ class _Recorder:
         return save
 
 
-def _execute(clients, busy, first, concurrency, at_once, recorder, again):
+def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
     """The group's steps, then the units `at_once` at a time; on any failure or interruption, every unit starts
     again what it took down that was running before the error is raised."""
     from .custom import _compensate, _read_or_none, _interruptible
@@ -567,7 +567,7 @@ def _status_of(members, units):
     return build_group_status(members, scale_sets, vms)
 
 
-def _result(intent, group_id, first, units, members, dry_run, deleted, status, steps=None):
+def _result(intent, group_id, first, units, members, *, dry_run, deleted, status, steps=None):
     if steps is None:
         steps = [dict(s.to_dict(), target=resource_name(group_id)) for s in first] if dry_run else []
         if dry_run:

@@ -143,3 +143,34 @@ def test_a_group_id_needs_no_resource_group():
     ns = namespace(resource_group_name=None, capacity_reservation_group=A)
     validate_detach(cmd(), ns)
     assert ns.capacity_reservation_group == A and ns.vm_scale_set_name is None
+
+
+def refusal(code):
+    from azure.core.exceptions import HttpResponseError
+    ex = HttpResponseError(message=code)
+    ex.error = SimpleNamespace(code=code, message='refused')
+    ex.status_code = 409
+    return ex
+
+
+def test_a_delete_refused_while_azure_still_lists_nested_resources_is_tried_again():
+    from azext_vmsscrg.group import _retry_delete
+    answers = [refusal('CannotDeleteResource'), refusal('OperationNotAllowed'), None]
+    slept = []
+
+    def delete():
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+    _retry_delete(delete, 'Deleting group g', slept.append, lambda: 0.0)
+    assert answers == [] and slept == [2.0, 4.0]
+
+
+def test_a_delete_refused_for_good_is_not_tried_again():
+    from azure.cli.core.azclierror import AzureResponseError
+    from azext_vmsscrg.group import _retry_delete
+
+    def delete():
+        raise refusal('AuthorizationFailed')
+    with pytest.raises(AzureResponseError, match='AuthorizationFailed'):
+        _retry_delete(delete, 'Deleting group g', lambda _: None, lambda: 0.0)
