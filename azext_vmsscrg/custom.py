@@ -13,8 +13,9 @@ from ._client_factory import cf_autoscale, cf_compute_for_subscription
 from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_until_settled
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
-from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
-from .outcome import failure, finish_command, interrupted, result, verify
+from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, StepFailed
+from .outcome import failure, finish_command, give_back, interrupted, result, verify
+from ._progress import Progress
 from .prompt import changes, confirm, prompting
 from .status import build_status
 
@@ -89,7 +90,8 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     again = finish_command(snapshot.scale_set, intent)
     earlier = record.deallocated if record else frozenset()
     record = new_record(intent, plan.restore, record.started if record else None)
-    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)))
+    progress = Progress(cmd.cli_ctx)
+    executor = Executor(client, snapshot, concurrency, progress=progress)
 
     def on_deallocate(keys):
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))
@@ -102,14 +104,22 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
             _compensate(executor, plan)
-            raise interrupted(_read_or_none(survey), intent, again) from ex
+            raise interrupted(_read_or_none(survey), intent, again, progress.stopped()) from ex
         except Exception:
             _compensate(executor, plan)
             raise
     after = survey()
     verify(after, intent, plan, again)
     journal.clear()
+    _say_give_back(plan)
     return result(intent, plan, steps=done, status=build_status(after))
+
+
+def _say_give_back(plan):
+    """zero-capacity: each reservation's capacity before, and the command that gives it back."""
+    for item in give_back(plan.steps):
+        logger.warning("Reservation %s was set to capacity 0 (it had %d). To give it back: %s",
+                       item['reservation'].rsplit('/', 1)[-1], item['previousCapacity'], item['command'])
 
 
 def _autoscale_warnings(cmd, scale_set):

@@ -21,6 +21,7 @@ from knack.log import get_logger
 
 from . import plan as p
 from ._lro import polling
+from ._progress import Progress
 from ._validators import MAX_CONCURRENCY
 from .failures import PERMANENT, TRANSIENT, answer_lost, classify, describe, retry_after
 from .snapshot import CHANGING_POWER, same_id
@@ -47,26 +48,6 @@ class Cancelled(Exception):
     """New work refused: the run is stopping."""
 
 
-class Progress:
-    """Progress on stderr: the one object the executor reports through."""
-
-    def __init__(self, hook=None):
-        self.hook = hook
-
-    def show(self, message, value=0, total=1):
-        if self.hook is not None:
-            self.hook.add(message=message, value=value, total_val=max(total, 1))
-
-    def finish(self):
-        if self.hook is not None:
-            self.hook.end()
-
-    def stop(self):
-        """An interrupted or failed run: clear the line, claim nothing finished."""
-        if self.hook is not None:
-            self.hook.stop()
-
-
 class Executor:
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
@@ -80,7 +61,7 @@ class Executor:
         self.flexible = self.scale_set.orchestration_mode == p.FLEXIBLE
         self.members = {p.member_key(i): i for i in snapshot.instances}
         self.concurrency = max(1, concurrency) if concurrency else MAX_CONCURRENCY
-        self.progress = progress or Progress()
+        self.progress = progress or Progress(None)
         self.clock = clock
         self.stopping = threading.Event()
         self.compensating = False
@@ -91,14 +72,12 @@ class Executor:
         """Run `steps` in order; returns one result per step. `on_deallocate(keys)` runs before each deallocation
         is sent (the journal records the members there)."""
         results = []
+        self.progress.begin(len(steps))
         try:
             for n, step in enumerate(steps, 1):
                 if step.action == p.DEALLOCATE and on_deallocate:
                     on_deallocate(set(self.taken_down) | set(step.targets))
-                label = 'Step {}/{}: {} {}{}'.format(n, len(steps), step.action, _count(step),
-                                                     ' (batch {})'.format(step.batch) if step.batch else '')
-                logger.warning('%s', label)
-                self.progress.show(label, n - 1, len(steps))
+                self.progress.step(n, p.describe(step))
                 started = time.time()
                 try:
                     getattr(self, '_' + step.action)(step)
@@ -107,9 +86,9 @@ class Executor:
                 results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
         except BaseException:
             self.stopping.set()
-            self.progress.stop()
+            self.progress.end(ok=False)
             raise
-        self.progress.finish()
+        self.progress.end(ok=True)
         return results
 
     # --- compensation ------------------------------------------------------------------------------
@@ -122,7 +101,7 @@ class Executor:
         down = tuple(k for k in restore if k in self.taken_down and k in states
                      and states[k].power_state not in p.RESTARTED)
         if down:
-            logger.warning('Starting again %d member(s) this run deallocated: %s', len(down), ', '.join(down[:10]))
+            logger.warning('Starting again %d member(s) this run deallocated: %s', len(down), p.listed(down))
             try:
                 self._start(p.Step(p.START, down, 'start again what this run deallocated'))
             except StepFailed as ex:
@@ -179,7 +158,7 @@ class Executor:
             added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
             if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
                 raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
-                                       'a new plan includes them.'.format(ex, ', '.join(added[:10])), TRANSIENT) from ex
+                                       'a new plan includes them.'.format(ex, p.listed(added)), TRANSIENT) from ex
             raise
         if not same_id(now, step.group):
             raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
@@ -238,7 +217,7 @@ class Executor:
             wrong = self._not_yet(step, done)
         if wrong:
             raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
-                len(wrong), ', '.join(sorted(wrong)[:10])))
+                len(wrong), p.listed(sorted(wrong))))
 
     def _not_yet(self, step, done):
         states = read_members(self.client, self.scale_set)
@@ -254,7 +233,7 @@ class Executor:
         stale = self._stale(step.targets)
         if stale:
             raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
-                len(stale), ', '.join(stale[:10])))
+                len(stale), p.listed(stale)))
 
     def _waitForUpgrade(self, step):
         """Automatic and Rolling policies: Azure upgrades the instances. Rolling: follow the rolling upgrade's
@@ -275,10 +254,8 @@ class Executor:
                 if code in ('Faulted', 'Cancelled'):
                     raise StepFailed(step, 'The rolling upgrade ended {}{}; {} instance(s) are not on the new model: '
                                            '{}.'.format(code, ': ' + status[2] if status[2] else '', len(stale),
-                                                        ', '.join(stale[:10])))
-                self.progress.show('Waiting for {} instance(s) to take the new model'.format(len(stale)))
-            else:
-                self.progress.show('Rolling upgrade in progress')
+                                                        p.listed(stale)))
+                self.progress.advance(len(step.targets) - len(stale), len(step.targets))
             if self.clock() > deadline:
                 raise StepFailed(step, 'The {} upgrade policy has not brought every instance to the new model within '
                                        '{:.0f} seconds, what its batches and pauses allow.'.format(
@@ -312,8 +289,7 @@ class Executor:
                 raise
             with lock:
                 done[0] += 1
-                self.progress.show('{} {}/{}'.format(step.action, done[0], len(step.targets)), done[0],
-                                   len(step.targets))
+                self.progress.advance(done[0], len(step.targets))
 
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(step.targets)))
         futures = []
@@ -393,13 +369,6 @@ def _model_group(vmss):
 def _vm_group(vm):
     return vm.capacity_reservation.capacity_reservation_group.id if (
         vm.capacity_reservation and vm.capacity_reservation.capacity_reservation_group) else None
-
-
-def _count(step):
-    n = len(step.targets)
-    if step.action == p.SET_MODEL_GROUP:
-        return 'to {}'.format(step.group or 'none')
-    return '{} target{}'.format(n, '' if n == 1 else 's')
 
 
 def _parse(resource_id):

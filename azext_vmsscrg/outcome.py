@@ -34,6 +34,22 @@ def result(intent, plan, status, steps=None, plan_steps=False, dry_run=False):
            'disruption': plan.disruption(), 'warnings': list(plan.warnings), 'status': status}
     if intent.action == 'attach':
         out['capacityReservationGroup'] = intent.group_id
+    if plan.zeroed or any(s['action'] == p.SET_CAPACITY for s in out['steps']):
+        out['capacityToGiveBack'] = give_back(plan.steps)
+    return out
+
+
+def give_back(steps):
+    """Each reservation zero-capacity set to 0: its previous capacity and the command that restores it."""
+    out = []
+    for step in steps:
+        if step.action != p.SET_CAPACITY or step.previous is None:
+            continue
+        for reservation_id in step.targets:
+            parts = reservation_id.strip('/').split('/')
+            out.append({'reservation': reservation_id, 'previousCapacity': step.previous,
+                        'command': 'az capacity reservation update -g {} -c {} -n {} --capacity {}'.format(
+                            parts[3], parts[7], parts[9], step.previous)})
     return out
 
 
@@ -47,7 +63,7 @@ def verify(snapshot, intent, plan, again):
     power = {p.member_key(i): i.power_state for i in snapshot.instances}
     down = [k for k in plan.restore if k in power and power[k] not in p.RESTARTED]
     if down:
-        problems.append('{} member(s) that were running are not: {}'.format(len(down), ', '.join(down[:10])))
+        problems.append('{} member(s) that were running are not: {}'.format(len(down), p.listed(down)))
     if problems:
         raise AzureResponseError('Every step succeeded, but reading the scale set back shows that {}.'.format(
             '; '.join(problems)), recommendation='Run the same command again to finish: ' + again)
@@ -87,7 +103,9 @@ def failure(error, snapshot, intent, again):
                                                    'error names first, then finish with: ' + again)
 
 
-def interrupted(snapshot, intent, again):
-    return ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were waited for, '
-                           'and the members this run deallocated that were running were started again.\n' +
-                           where(snapshot, intent), recommendation='To finish the job, run: ' + again)
+def interrupted(snapshot, intent, again, done=''):
+    """`done`: what the run did before it stopped (Progress.stopped())."""
+    return ManualInterrupt((done + ' ' if done else '') + 'Interrupted: no new work was started, the operations Azure '
+                           'had accepted were waited for, and the members this run deallocated that were running '
+                           'were started again.\n' + where(snapshot, intent),
+                           recommendation='To finish the job, run: ' + again)

@@ -238,12 +238,8 @@ def _read_group(client, group_id):
         schedules = {cr.name.lower(): _schedule(client, parts, cr.name) for cr in reservations} \
             if reservation_type == 'Block' else {}
     except HttpResponseError as ex:
-        error = _read_error(group_id, ex)
-        if error.status_code == 404:
-            logger.warning("Capacity reservation group %s does not exist.", group_id)
-        else:
-            logger.warning("Could not read capacity reservation group %s: %s", group_id, error.message)
-        return None, error
+        # no warning here: the plan's refusal or the status result names the error, once
+        return None, _read_error(group_id, ex)
     return Group(id=group.id,
                  associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
                  reservations=_reservations(group, reservations, schedules), location=group.location,
