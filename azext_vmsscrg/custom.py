@@ -25,30 +25,32 @@ logger = get_logger(__name__)
 def show_status(cmd, client, resource_group_name, vm_scale_set_name):
     snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
     record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
-    result = build_status(snapshot, record)
-    for reservation in result['reservations']:
+    status = build_status(snapshot, record)
+    for reservation in status['reservations']:
         if reservation['overallocated']:
             logger.warning("Capacity reservation %s is overallocated: %s virtual machines allocated for a capacity "
                            "of %s. Azure gives the excess no capacity guarantee.",
                            reservation['name'], reservation['allocated'], reservation['capacity'])
-    return result
+    return status
 
 
-def detach(cmd, client, resource_group_name, vm_scale_set_name, strategy=DEALLOCATE_STRATEGY,
+def detach(cmd, client, resource_group_name, vm_scale_set_name, *, strategy=DEALLOCATE_STRATEGY,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            force=False, dry_run=False, yes=False):
     # str()/int(): the CLI passes defaults as marked subclasses, which would serialise as {"isDefault": true}
     intent = Intent('detach', strategy=str(strategy), leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable), force=bool(force))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency=_count(concurrency),
+                 dry_run=dry_run, yes=yes)
 
 
-def attach(cmd, client, resource_group_name, vm_scale_set_name, capacity_reservation_group,
+def attach(cmd, client, resource_group_name, vm_scale_set_name, *, capacity_reservation_group,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            dry_run=False, yes=False):
     intent = Intent('attach', group_id=capacity_reservation_group, leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency=_count(concurrency),
+                 dry_run=dry_run, yes=yes)
 
 
 def _count(concurrency):
@@ -62,7 +64,7 @@ def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_i
                              target_group_id=target_group_id)
 
 
-def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes):
+def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concurrency, dry_run, yes):
     """Inspect, plan, confirm, read again, execute, verify. Re-running after any interruption recomputes the plan."""
     def survey():
         return _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id)
@@ -91,7 +93,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     earlier = record.deallocated if record else frozenset()
     record = new_record(intent, plan.restore, record.started if record else None)
     progress = Progress(cmd.cli_ctx)
-    executor = Executor(client, snapshot, concurrency, progress=progress)
+    executor = Executor(client, snapshot, concurrency=concurrency, progress=progress)
 
     def on_deallocate(keys):
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))
@@ -123,10 +125,10 @@ def _say_give_back(plan):
 
 
 def _autoscale_warnings(cmd, scale_set):
-    return tuple("Autoscale setting '{}' targets this scale set: it may add or remove instances while this command "
-                 "runs, and an instance it adds during a deallocation is not planned for. Consider pausing it until "
-                 "the command ends: az monitor autoscale update -g {} -n {} --enabled false".format(
-                     name, scale_set.resource_group, name)
+    return tuple("Autoscale setting '{name}' targets this scale set: it may add or remove instances while this "
+                 "command runs, and an instance it adds during a deallocation is not planned for. Consider pausing it "
+                 "until the command ends: az monitor autoscale update -g {rg} -n {name} --enabled false".format(
+                     name=name, rg=scale_set.resource_group)
                  for name in autoscale_settings(cf_autoscale(cmd.cli_ctx), scale_set))
 
 
@@ -161,8 +163,6 @@ def _fresh(survey, snapshot, intent, plan, rounds=3):
 def _compensate(executor, plan):
     try:
         executor.compensate(plan.restore)
-    except KeyboardInterrupt:
-        raise
     except Exception as ex:  # pylint: disable=broad-except
         logger.error('Could not start again what this run deallocated: %s', ex)
 

@@ -48,10 +48,10 @@ class Cancelled(Exception):
     """New work refused: the run is stopping."""
 
 
-class Executor:
+class Executor:  # pylint: disable=too-many-instance-attributes  # a run's target, options and what it did
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
-    def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
+    def __init__(self, client, snapshot, *, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
                  clock=time.monotonic):
         self.client = client
         self.snapshot = snapshot
@@ -124,18 +124,21 @@ class Executor:
     # --- steps -----------------------------------------------------------------------------------
     def _setReservationCapacity(self, step):
         for reservation_id in step.targets:
-            rg, group, name = _parse_reservation(reservation_id)
-            body = _bytes({'sku': {'capacity': step.capacity}})
-            ops = self.client.capacity_reservations
+            self._set_capacity(step, reservation_id)
 
-            def applied(rg=rg, group=group, name=name):
-                now = ops.get(rg, group, name)
-                return now if now.sku.capacity == step.capacity else None
-            result = self._retry(step, lambda rg=rg, group=group, name=name: ops.begin_update(
-                rg, group, name, body(), polling=polling()).result(), applied)
-            if result.sku.capacity != step.capacity:
-                raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
-                    name, result.sku.capacity, step.capacity))
+    def _set_capacity(self, step, reservation_id):
+        rg, group, name = _parse_reservation(reservation_id)
+        body = _bytes({'sku': {'capacity': step.capacity}})
+        ops = self.client.capacity_reservations
+
+        def applied():
+            now = ops.get(rg, group, name)
+            return now if now.sku.capacity == step.capacity else None
+        result = self._retry(step, lambda: ops.begin_update(rg, group, name, body(), polling=polling()).result(),
+                             applied)
+        if result.sku.capacity != step.capacity:
+            raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
+                name, result.sku.capacity, step.capacity))
 
     def _setModelGroup(self, step):
         ops = self.client.virtual_machine_scale_sets

@@ -28,7 +28,7 @@ def finish_command(scale_set, intent):
     return ' '.join(parts + ['--yes'])
 
 
-def result(intent, plan, status, steps=None, plan_steps=False, dry_run=False):
+def result(intent, plan, status, *, steps=None, plan_steps=False, dry_run=False):
     out = {'action': intent.action, 'scaleSet': status['scaleSet'], 'strategy': intent.strategy,
            'dryRun': dry_run, 'steps': [s.to_dict() for s in plan.steps] if plan_steps else steps or [],
            'disruption': plan.disruption(), 'warnings': list(plan.warnings), 'status': status}

@@ -59,7 +59,7 @@ class Intent:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step:  # pylint: disable=too-many-instance-attributes  # its fields are its JSON
     action: str
     targets: Tuple[str, ...]  # instance ids (Uniform), VM names (Flexible), reservation ids, or the scale set id
     reason: str
@@ -266,7 +266,7 @@ def _detach_zero(snapshot, intent, on_group):
         return Plan(tuple(steps), zeroed=zeroed)
     if scale_set.model_group_id:
         steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
-    steps += _upgrade_steps(snapshot, intent, on_group, None, model_changes=bool(scale_set.model_group_id))
+    steps += _upgrade_steps(snapshot, intent, on_group, model_changes=bool(scale_set.model_group_id))
     return Plan(tuple(steps), zeroed=zeroed)
 
 
@@ -305,7 +305,7 @@ def _attach(snapshot, intent):
         # a zonal scale set on no group (or on the target already: a re-run) is attached in place
         steps = [_model_step(snapshot, wanted, 'a zonal scale set is attached in place, the model first: {}'.format(
             ATTACH_DOC))] if model_off else []
-        steps += _upgrade_steps(snapshot, intent, off_target, wanted, model_changes=model_off)
+        steps += _upgrade_steps(snapshot, intent, off_target, model_changes=model_off)
         restore = () if intent.leave_deallocated else _restore(snapshot, intent)
         again = tuple(k for k in restore if _is_stopped_now(snapshot, k))
         if again:
@@ -431,7 +431,7 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
         steps.append(_model_step(snapshot, wanted, '{}, option 1, step 2: change the model\'s group'.format(
             DETACH_DOC) if wanted is None else 'associate the scale set\'s model with the group: ' + ATTACH_DOC))
     stopped = {member_key(i) for i in to_stop}
-    steps += _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped)
+    steps += _upgrade_steps(snapshot, intent, to_move, model_changes, stopped)
     restore = _restore(snapshot, intent)
     again = tuple(k for k in restore if k in stopped or _is_stopped_now(snapshot, k))
     if again and not intent.leave_deallocated:
@@ -439,7 +439,7 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     return Plan(tuple(steps), () if intent.leave_deallocated else restore)
 
 
-def _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped=()):
+def _upgrade_steps(snapshot, intent, to_move, model_changes, stopped=()):
     """Bring Uniform instances to the model by upgrade policy (UPGRADE_DOC).
 
     Instances that are deallocated at that point are upgraded in one go; running ones in batches of

@@ -61,7 +61,8 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
-    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error, read_group)
+    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error,
+                                                 read_group=read_group)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
         group, group_error = read_group(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
@@ -166,7 +167,7 @@ def _flexible_members(client, resource_group_name, vmss_id):
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
 
-def _uniform_instances(client, subscription_id, vms, group, group_error, read_group):
+def _uniform_instances(client, subscription_id, vms, group, group_error, *, read_group):
     """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
 
     An instance on the latest model holds the model's group, so it is in that group's list or in none.
