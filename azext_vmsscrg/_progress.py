@@ -138,9 +138,9 @@ class Progress:
             if not self.run.current:
                 return 'Stopped before the first step.'
             (n, label), (done, total) = self.run.current, self.run.members
-            text = (f"Stopped in step {n}/{self.run.total_steps} ({label}), {n - 1} step{'' if n - 1 == 1 else 's'} "
-                    'done before it')
-            return text + (f', {done}/{total} of its members done.' if total else '.')
+            before = f"{n - 1} step{' was' if n - 1 == 1 else 's were'} done before it"
+            members = f', and {done}/{total} of its members.' if total else '.'
+            return f'Stopped in step {n}/{self.run.total_steps}: {label}; {before}{members}'
 
     def _line(self, text):
         now = self.clock()

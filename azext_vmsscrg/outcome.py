@@ -105,7 +105,7 @@ def failure(error, snapshot, intent, again):
 
 def interrupted(snapshot, intent, again, done=''):
     """`done`: what the run did before it stopped (Progress.stopped())."""
-    return ManualInterrupt((done + ' ' if done else '') + 'Interrupted: no new work was started, the operations Azure '
-                           'had accepted were waited for, and the members this run deallocated that were running '
+    return ManualInterrupt((done + ' No' if done else 'Interrupted: no') + ' new work was started, the operations '
+                           'Azure had accepted were waited for, and the members this run deallocated that were running '
                            'were started again.\n' + where(snapshot, intent),
                            recommendation='To finish the job, run: ' + again)

@@ -106,8 +106,8 @@ def test_after_an_interrupt_nothing_but_what_was_done(terminal):
 
     tail = out.getvalue().rsplit('\n', 1)[-1]
     assert tail.endswith('3/10  0:00\r\x1b[K') if terminal else tail == ''
-    assert progress.stopped() == ('Stopped in step 2/4 (deallocate 10 members (batch 1/3)), 1 step done before it, '
-                                  '3/10 of its members done.')
+    assert progress.stopped() == ('Stopped in step 2/4: deallocate 10 members (batch 1/3); 1 step was done before '
+                                  'it, and 3/10 of its members.')
     assert 'Done' not in out.getvalue() and '100' not in out.getvalue() and '4/10' not in out.getvalue()
 
 
