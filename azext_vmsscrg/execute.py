@@ -16,8 +16,8 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
+from knack.log import get_logger  # before azure.*: azdev's pylint counts the azure namespace as first party
 from azure.core.exceptions import AzureError
-from knack.log import get_logger
 
 from . import plan as p
 from ._lro import polling
