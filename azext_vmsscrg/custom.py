@@ -14,7 +14,7 @@ from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan
 from .execute import DEFAULT_CONCURRENCY, Cancelled, Executor, StepFailed
-from .outcome import failure, finish_command, give_back, interrupted, result, verify
+from .outcome import failure, finish_command, give_back, interrupted, previous_capacities, result, verify
 from ._progress import Progress
 from .prompt import changes, confirm, prompting
 from .status import build_status
@@ -80,6 +80,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
     if dry_run or plan.is_noop():
         if plan.is_noop() and not dry_run:
             journal.clear()
+            _say_give_back(record.capacities if record else ())
             logger.warning('Nothing to do: the scale set is already %s.',
                            'detached' if intent.action == 'detach' else 'attached to this group')
         return result(intent, plan, plan_steps=True, status=build_status(snapshot), dry_run=dry_run)
@@ -91,7 +92,11 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
             return result(intent, plan, plan_steps=True, status=build_status(snapshot))
     again = finish_command(snapshot.scale_set, intent)
     earlier = record.deallocated if record else frozenset()
-    record = new_record(intent, plan.restore, record.started if record else None)
+    # zero-capacity: what each reservation had, kept across an interruption (a re-run finds them at 0 already)
+    previous = tuple(dict((record.capacities if record else ()) + previous_capacities(plan)).items())
+    record = replace(new_record(intent, plan.restore, record.started if record else None), capacities=previous)
+    if previous:
+        journal.save(replace(record, deallocated=earlier))
     progress = Progress(cmd.cli_ctx)
     executor = Executor(client, snapshot, concurrency=concurrency, progress=progress)
 
@@ -113,13 +118,13 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
     after = survey()
     verify(after, intent, plan, again)
     journal.clear()
-    _say_give_back(plan)
-    return result(intent, plan, steps=done, status=build_status(after))
+    _say_give_back(previous)
+    return result(intent, plan, steps=done, status=build_status(after), previous=previous)
 
 
-def _say_give_back(plan):
+def _say_give_back(previous):
     """zero-capacity: each reservation's capacity before, and the command that gives it back."""
-    for item in give_back(plan.steps):
+    for item in give_back(previous):
         logger.warning("Reservation %s was set to capacity 0 (it had %d). To give it back: %s",
                        item['reservation'].rsplit('/', 1)[-1], item['previousCapacity'], item['command'])
 

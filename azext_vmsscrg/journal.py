@@ -17,7 +17,7 @@ import datetime
 import json
 import os
 from dataclasses import dataclass, field
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Tuple
 
 from .snapshot import normalize_id, same_id
 
@@ -31,6 +31,7 @@ class Record:
     started: datetime.datetime
     running: FrozenSet[str] = field(default_factory=frozenset)  # members running before the run, to start again
     deallocated: FrozenSet[str] = field(default_factory=frozenset)  # members the run sent a deallocation for
+    capacities: Tuple[Tuple[str, int], ...] = ()  # zero-capacity: (reservation id, its capacity before the run)
 
     def age(self, now=None):
         return (now or _now()) - self.started
@@ -50,7 +51,7 @@ class Record:
     def to_dict(self):
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
                 'started': self.started.isoformat(), 'running': sorted(self.running),
-                'deallocated': sorted(self.deallocated)}
+                'deallocated': sorted(self.deallocated), 'previousCapacities': dict(self.capacities)}
 
 
 class Journal:
@@ -67,7 +68,8 @@ class Journal:
             return Record(action=data['action'], group_id=data.get('capacityReservationGroup'),
                           started=datetime.datetime.fromisoformat(data.get('started') or data['saved']),
                           running=frozenset(data.get('running', ())),
-                          deallocated=frozenset(data.get('deallocated', ())))
+                          deallocated=frozenset(data.get('deallocated', ())),
+                          capacities=tuple(sorted((data.get('previousCapacities') or {}).items())))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

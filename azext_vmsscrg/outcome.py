@@ -28,28 +28,33 @@ def finish_command(scale_set, intent):
     return ' '.join(parts + ['--yes'])
 
 
-def result(intent, plan, status, *, steps=None, plan_steps=False, dry_run=False):
+def result(intent, plan, status, *, steps=None, plan_steps=False, dry_run=False, previous=()):
+    """`previous`: (reservation id, capacity) each reservation had before zero-capacity set it to 0."""
     out = {'action': intent.action, 'scaleSet': status['scaleSet'], 'strategy': intent.strategy,
            'dryRun': dry_run, 'steps': [s.to_dict() for s in plan.steps] if plan_steps else steps or [],
            'disruption': plan.disruption(), 'warnings': list(plan.warnings), 'status': status}
     if intent.action == 'attach':
         out['capacityReservationGroup'] = intent.group_id
-    if plan.zeroed or any(s['action'] == p.SET_CAPACITY for s in out['steps']):
-        out['capacityToGiveBack'] = give_back(plan.steps)
+    previous = previous or previous_capacities(plan)
+    if previous:
+        out['capacityToGiveBack'] = give_back(previous)
     return out
 
 
-def give_back(steps):
-    """Each reservation zero-capacity set to 0: its previous capacity and the command that restores it."""
+def previous_capacities(plan):
+    """(reservation id, capacity before) of each reservation the plan sets to 0."""
+    return tuple((r, s.previous) for s in plan.steps if s.action == p.SET_CAPACITY and s.previous is not None
+                 for r in s.targets)
+
+
+def give_back(previous):
+    """Each reservation zero-capacity set to 0: its previous capacity and the command that gives it back."""
     out = []
-    for step in steps:
-        if step.action != p.SET_CAPACITY or step.previous is None:
-            continue
-        for reservation_id in step.targets:
-            parts = reservation_id.strip('/').split('/')
-            out.append({'reservation': reservation_id, 'previousCapacity': step.previous,
-                        'command': 'az capacity reservation update -g {} -c {} -n {} --capacity {}'.format(
-                            parts[3], parts[7], parts[9], step.previous)})
+    for reservation_id, capacity in previous:
+        parts = reservation_id.strip('/').split('/')
+        out.append({'reservation': reservation_id, 'previousCapacity': capacity,
+                    'command': 'az capacity reservation update -g {} -c {} -n {} --capacity {}'.format(
+                        parts[3], parts[7], parts[9], capacity)})
     return out
 
 

@@ -8,7 +8,7 @@ import re
 import subprocess
 
 from conftest import AZ
-from landscapes import capacities, crg, flexible, member, move, seed, uniform, writes
+from landscapes import capacities, crg, flexible, member, move, run_killed_after_writes, seed, uniform, writes
 
 
 def run_to_file(sim, tmp_path, *args):
@@ -97,3 +97,14 @@ def test_dry_run_lists_steps_in_order_and_the_stopped_members_left_deallocated(a
     assert [row.split()[:2] for row in rows] == [['1', 'deallocate'], ['2', 'setModelGroup'],
                                                  ['3', 'upgradeInstances'], ['4', 'start']], table
     assert 'state:' not in table and 'Nothing to do' not in table
+
+
+def test_zero_capacity_killed_then_rerun_still_says_how_to_give_capacity_back(az_sim):
+    seed(az_sim, 'ms-zkill', [crg(capacity=7)], [uniform()])
+    args = ['vmss', 'capacity-reservation', 'detach', '-g', 'ms-zkill', '-n', 'u', '--strategy', 'zero-capacity',
+            '--yes']
+    run_killed_after_writes(az_sim, args, 1)  # killed once the reservation was set to 0
+    assert capacities(az_sim, 'ms-zkill') == {'r1': 0}
+    _, result, err = az_sim.az(*args)
+    give_back = 'az capacity reservation update -g ms-zkill -c g -n r1 --capacity 7'
+    assert [item['command'] for item in result['capacityToGiveBack']] == [give_back] and give_back in err
