@@ -28,10 +28,9 @@ demo: extension
 	echo; echo "\$$ az vmss capacity-reservation status -g demo-rg -n api-flex -o json"; \
 	$(BIN)/az vmss capacity-reservation status -g demo-rg -n api-flex -o json
 
-# Style: flake8 with azdev's settings (.flake8). pylint with azdev's pylintrc runs in `make style`, not here yet:
-# plan, execute, outcome, inspect, journal, status, snapshot and custom.py still have pylint messages (the next
-# phase of issue 16 fixes them). Once `make style` passes, make it a prerequisite of `test`, so drift fails CI.
-test: extension
+# Style first, so drift fails CI: `make style` (azdev's own check, offline: pylint with azdev's pylintrc and flake8
+# with azdev's .flake8, on the extension), then flake8 with the project's .flake8 on everything else.
+test: extension style
 	$(BIN)/flake8 azext_vmsscrg armsim bench tests setup.py .ci
 	@$(PYTEST) tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; \

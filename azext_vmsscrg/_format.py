@@ -29,13 +29,16 @@ def _group(instance):
 
 
 def transform_move_table(result):
-    """attach/detach: one row per step (planned with --dry-run, done otherwise), then the end state."""
+    """attach/detach: one row per step, in the order they run (planned with --dry-run, done otherwise), then the
+    end state; a dry run has no end state yet, so no state row."""
     if 'scaleSet' not in result:
         return _group_move_table(result)
     rows = [OrderedDict([('Step', n), ('Action', step['action']), ('Batch', step.get('batch') or ''),
                          ('Count', step['count']), ('Outcome', step.get('outcome', 'planned')),
                          ('Seconds', step.get('seconds', '')), ('Reason', step['reason'])])
             for n, step in enumerate(result['steps'], 1)]
+    if result.get('dryRun'):
+        return rows
     rows.append(OrderedDict([('Step', '-'), ('Action', 'state: ' + result['status']['state']), ('Batch', ''),
                              ('Count', result['status']['summary']['instances']), ('Outcome', ''), ('Seconds', ''),
                              ('Reason', result['status']['nextAction'])]))

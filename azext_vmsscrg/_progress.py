@@ -6,14 +6,15 @@
 
     progress = Progress(cmd.cli_ctx)
     progress.begin(len(steps))
-    progress.step(1, 'deallocate 10 VM(s) (batch 1)')   # a line: [0:00] Step 1/4: deallocate 10 VM(s) (batch 1)
-    progress.advance(4, 10)                            # members done in this step: a live bar on a terminal
-    progress.end(ok=True)                              # a line: [0:42] Done: 4 steps.
-    progress.end(ok=False, finish='az vmss ...')       # after an interrupt: what was done and how to finish
+    progress.step(1, 'deallocate 10 members (batch 1/3)')  # a line: [0:00] Step 1/4: deallocate 10 members ...
+    progress.advance(4, 10)                              # members done in this step: a live bar on a terminal
+    progress.end(ok=True)                                # a line: [0:42] Done: 4 steps.
+    progress.end(ok=False)                               # failed or interrupted: the bar goes, nothing more
+    progress.stopped()                                   # then: what was done, for the error that follows
 
 One line per step, no level prefix. On a terminal a bar under it counts the step's members; elsewhere (a CI log, a
 file) there is no bar and no carriage return, only a line every `interval` seconds while a step runs long. With
---only-show-errors only the summary of end(ok=False, finish=...) is written."""
+--only-show-errors nothing is written. Without a CLI context (cli_ctx None) nothing is written either."""
 import shutil
 import sys
 import threading
@@ -36,7 +37,7 @@ def elapsed(seconds):
 class StepView(ProgressViewBase):
     """The CLI's view contract (write, flush, clear) for the progress controller, plus whole lines. `write` draws
     the bar, on a terminal only; a line first erases the bar, so the two never share a line. `quiet`
-    (--only-show-errors): no bar, and only the lines written with always=True."""
+    (--only-show-errors): nothing."""
 
     def __init__(self, out, quiet):
         super().__init__(out)
@@ -54,8 +55,8 @@ class StepView(ProgressViewBase):
         self.out.write(f"{ERASE}  [{'#' * filled}{'-' * (width - filled)}] {text}"[:columns + len(ERASE)])
         self.drawn = True
 
-    def line(self, text, always=False):
-        if self.quiet and not always:
+    def line(self, text):
+        if self.quiet:
             return
         self.clear()
         self.out.write(text + '\n')
@@ -78,6 +79,7 @@ class _Run:
     total_steps: int = 0
     current: tuple = None  # (n, label) of the step running
     members: tuple = (0, 0)  # done, total in that step
+    over: bool = False  # end() was called: what runs after (compensation) draws nothing
 
 
 class Progress:
@@ -85,9 +87,12 @@ class Progress:
     between the lines written without a terminal while a step runs) are there for tests."""
 
     def __init__(self, cli_ctx, out=None, clock=time.monotonic, interval=30):
-        self.view = StepView(out or sys.stderr, quiet=bool(getattr(cli_ctx, 'only_show_errors', False)))
-        self.hook = cli_ctx.get_progress_controller(det=True)
-        self.hook.init_progress(self.view)
+        quiet = cli_ctx is None or bool(getattr(cli_ctx, 'only_show_errors', False))
+        self.view = StepView(out or sys.stderr, quiet=quiet)
+        self.hook = None
+        if cli_ctx is not None:
+            self.hook = cli_ctx.get_progress_controller(det=True)
+            self.hook.init_progress(self.view)
         self.clock = clock
         self.interval = interval
         self.lock = threading.Lock()
@@ -106,6 +111,8 @@ class Progress:
     def advance(self, done, total):
         """`done` of the step's `total` members are done. Safe to call from the step's worker threads."""
         with self.lock:
+            if self.run.over:
+                return
             self.run.members = (done, total)
             if self.view.quiet or not total:
                 return
@@ -115,29 +122,30 @@ class Progress:
             elif self.clock() - self.run.last_line >= self.interval and self.run.current:
                 self._line(f'Step {self.run.current[0]}/{self.run.total_steps}: {done}/{total} done')
 
-    def end(self, ok, finish=None):
-        """The run is over. ok: one closing line. Not ok: the bar goes; with `finish` (the command that finishes the
-        job, after an interrupt), what was done and that command, even with --only-show-errors."""
+    def end(self, ok):
+        """The run is over. ok: one closing line. Not ok (a failure or an interruption): the bar goes; the error
+        that follows says what was done (stopped()) and how to finish."""
         with self.lock:
+            self.run.over = True
             self.view.clear()
             if ok:
                 steps = self.run.total_steps
                 self._line(f"Done: {steps} step{'' if steps == 1 else 's'}.")
-            elif finish:
-                self._line(self._summary() + '\nTo finish, run: ' + finish, always=True)
 
-    def _summary(self):
-        if not self.run.current:
-            return 'Stopped before the first step; nothing was changed.'
-        (n, label), (done, total) = self.run.current, self.run.members
-        text = (f"Stopped in step {n}/{self.run.total_steps} ({label}): {n - 1} step{'' if n - 1 == 1 else 's'} "
-                'done before it')
-        return text + (f', {done}/{total} of its members done.' if total else '.')
+    def stopped(self):
+        """What was done before the run stopped, in one sentence."""
+        with self.lock:
+            if not self.run.current:
+                return 'Stopped before the first step.'
+            (n, label), (done, total) = self.run.current, self.run.members
+            before = f"{n - 1} step{' was' if n - 1 == 1 else 's were'} done before it"
+            members = f', and {done}/{total} of its members.' if total else '.'
+            return f'Stopped in step {n}/{self.run.total_steps}: {label}; {before}{members}'
 
-    def _line(self, text, always=False):
+    def _line(self, text):
         now = self.clock()
         self.run.last_line = now
-        self.view.line(f'[{elapsed(now - self.run.started)}] {text}', always)
+        self.view.line(f'[{elapsed(now - self.run.started)}] {text}')
 
 
 def _is_terminal(out):

@@ -13,8 +13,9 @@ from ._client_factory import cf_autoscale, cf_compute_for_subscription
 from .survey import SETTLE_TIMEOUT, autoscale_settings, inspect_scale_set, wait_for_lists, wait_until_settled
 from .journal import Journal, new_record
 from .plan import DEFAULT_MAX_UNAVAILABLE, DEALLOCATE_STRATEGY, Intent, make_plan, member_key
-from .execute import ALLOCATION_RETRY_TIMEOUT, DEFAULT_CONCURRENCY, Cancelled, Executor, Progress, StepFailed
-from .outcome import failure, finish_command, interrupted, result, verify
+from .execute import ALLOCATION_RETRY_TIMEOUT, DEFAULT_CONCURRENCY, Cancelled, Executor, StepFailed
+from .outcome import failure, finish_command, give_back, interrupted, previous_capacities, result, verify
+from ._progress import Progress
 from .prompt import changes, confirm, prompting
 from .status import build_status, unlisted
 
@@ -27,21 +28,21 @@ def show_status(cmd, client, resource_group_name=None, vm_scale_set_name=None, c
         return group_status(cmd, client, capacity_reservation_group)
     snapshot = _inspect(cmd, client, resource_group_name, vm_scale_set_name)
     record = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id).load()
-    result = build_status(snapshot, record)
+    status = build_status(snapshot, record)
     behind = unlisted(snapshot)
     if behind:
         logger.warning("The group's list of associated machines does not agree yet with %d member(s) (%s): Azure "
                        "updates it some time after a change, so its counts may lag; read status again shortly.",
                        len(behind), ', '.join(behind[:10]))
-    for reservation in result['reservations']:
+    for reservation in status['reservations']:
         if reservation['overallocated']:
             logger.warning("Capacity reservation %s is overallocated: %s virtual machines allocated for a capacity "
                            "of %s. Azure gives the excess no capacity guarantee.",
                            reservation['name'], reservation['allocated'], reservation['capacity'])
-    return result
+    return status
 
 
-def detach(cmd, client, resource_group_name=None, vm_scale_set_name=None, strategy=DEALLOCATE_STRATEGY,
+def detach(cmd, client, resource_group_name=None, vm_scale_set_name=None, *, strategy=DEALLOCATE_STRATEGY,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            force=False, dry_run=False, yes=False, capacity_reservation_group=None, delete_group=False):
     # str()/int(): the CLI passes defaults as marked subclasses, which would serialise as {"isDefault": true}
@@ -51,15 +52,17 @@ def detach(cmd, client, resource_group_name=None, vm_scale_set_name=None, strate
         from .group import detach_group
         return detach_group(cmd, client, capacity_reservation_group, intent, concurrency=_count(concurrency),
                             dry_run=dry_run, yes=yes, delete_group=bool(delete_group))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency=_count(concurrency),
+                 dry_run=dry_run, yes=yes)
 
 
-def attach(cmd, client, resource_group_name, vm_scale_set_name, capacity_reservation_group,
+def attach(cmd, client, resource_group_name, vm_scale_set_name, *, capacity_reservation_group,
            leave_deallocated=False, max_unavailable=DEFAULT_MAX_UNAVAILABLE, concurrency=DEFAULT_CONCURRENCY,
            dry_run=False, yes=False):
     intent = Intent('attach', group_id=capacity_reservation_group, leave_deallocated=bool(leave_deallocated),
                     max_unavailable=int(max_unavailable))
-    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, _count(concurrency), dry_run, yes)
+    return _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency=_count(concurrency),
+                 dry_run=dry_run, yes=yes)
 
 
 def _count(concurrency):
@@ -73,7 +76,7 @@ def _inspect(cmd, client, resource_group_name, vm_scale_set_name, target_group_i
                              target_group_id=target_group_id)
 
 
-def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurrency, dry_run, yes):
+def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concurrency, dry_run, yes):
     """Inspect, plan, confirm, read again, execute, verify. Re-running after any interruption recomputes the plan."""
     def survey():
         return _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id)
@@ -89,6 +92,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     if dry_run or plan.is_noop():
         if plan.is_noop() and not dry_run:
             journal.clear()
+            _say_give_back(record.capacities if record else ())
             logger.warning('Nothing to do: the scale set is already %s.',
                            'detached' if intent.action == 'detach' else 'attached to this group')
         return result(intent, plan, plan_steps=True, status=build_status(snapshot), dry_run=dry_run)
@@ -101,8 +105,14 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
     again = finish_command(snapshot.scale_set, intent)
     earlier = record.deallocated if record else frozenset()
     origins = _origins(snapshot, record)
-    record = new_record(intent, plan.restore, record.started if record else None, origins)
-    executor = Executor(client, snapshot, concurrency, progress=Progress(cmd.cli_ctx.get_progress_controller(det=True)),
+    # zero-capacity: what each reservation had, kept across an interruption (a re-run finds them at 0 already)
+    previous = tuple(dict((record.capacities if record else ()) + previous_capacities(plan)).items())
+    record = replace(new_record(intent, plan.restore, record.started if record else None, origins),
+                     capacities=previous)
+    if previous:
+        journal.save(replace(record, deallocated=earlier))
+    progress = Progress(cmd.cli_ctx)
+    executor = Executor(client, snapshot, concurrency=concurrency, progress=progress,
                         allocation_timeout=cmd.cli_ctx.config.getint('vmsscrg', 'allocation_retry_timeout',
                                                                      fallback=ALLOCATION_RETRY_TIMEOUT),
                         max_unavailable=intent.max_unavailable, leave_deallocated=intent.leave_deallocated)
@@ -115,33 +125,29 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, concurren
             done = executor.run(plan.steps, on_deallocate=on_deallocate)
         except StepFailed as ex:
             _compensate(executor, plan, origins)
-            _zeroed_note(snapshot, plan)
+            _say_give_back(previous)
             raise failure(ex, _read_or_none(survey), intent, again, executor.returned) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
             _compensate(executor, plan, origins)
-            _zeroed_note(snapshot, plan)
-            raise interrupted(_read_or_none(survey), intent, again) from ex
+            _say_give_back(previous)
+            raise interrupted(_read_or_none(survey), intent, again, progress.stopped()) from ex
         except Exception:
             _compensate(executor, plan, origins)
             raise
     _wait_for_lists(client, snapshot, intent)
     after = survey()
-    _zeroed_note(snapshot, plan)
     verify(after, intent, plan, again)
     journal.clear()
-    return result(intent, plan, steps=done, status=build_status(after))
+    _say_give_back(previous)
+    return result(intent, plan, steps=done, status=build_status(after), previous=previous)
 
 
-def _zeroed_note(snapshot, plan):
-    """Say which reservations this run set to capacity 0, and how to give each its capacity back."""
-    before = {r.id.lower(): r for r in (snapshot.group.reservations if snapshot.group else ())}
-    for reservation_id in plan.zeroed:
-        r = before.get(reservation_id.lower())
-        parts = reservation_id.strip('/').split('/')
-        logger.warning('Reservation %s was set to capacity 0 (it reserves nothing now); to reserve %s again: '
-                       'az capacity reservation update -g %s -c %s -n %s --capacity %s', parts[-1],
-                       r.capacity if r else 'N', parts[3], parts[-3], parts[-1], r.capacity if r else 'N')
+def _say_give_back(previous):
+    """zero-capacity: each reservation's capacity before, and the command that gives it back."""
+    for item in give_back(previous):
+        logger.warning("Reservation %s was set to capacity 0 (it had %d). To give it back: %s",
+                       item['reservation'].rsplit('/', 1)[-1], item['previousCapacity'], item['command'])
 
 
 def _wait_for_lists(client, snapshot, intent):
@@ -154,10 +160,10 @@ def _wait_for_lists(client, snapshot, intent):
 
 
 def _autoscale_warnings(cmd, scale_set):
-    return tuple("Autoscale setting '{}' targets this scale set: it may add or remove instances while this command "
-                 "runs, and an instance it adds during a deallocation is not planned for. Consider pausing it until "
-                 "the command ends: az monitor autoscale update -g {} -n {} --enabled false".format(
-                     name, scale_set.resource_group, name)
+    return tuple("Autoscale setting '{name}' targets this scale set: it may add or remove instances while this "
+                 "command runs, and an instance it adds during a deallocation is not planned for. Consider pausing it "
+                 "until the command ends: az monitor autoscale update -g {rg} -n {name} --enabled false".format(
+                     name=name, rg=scale_set.resource_group)
                  for name in autoscale_settings(cf_autoscale(cmd.cli_ctx), scale_set))
 
 
@@ -202,8 +208,6 @@ def _origins(snapshot, record):
 def _compensate(executor, plan, origins=None):
     try:
         executor.compensate(plan.restore, origins)
-    except KeyboardInterrupt:
-        raise
     except Exception as ex:  # pylint: disable=broad-except
         logger.error('Could not start again what this run deallocated: %s', ex)
 

@@ -16,11 +16,12 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
+from knack.log import get_logger  # before azure.*: azdev's pylint counts the azure namespace as first party
 from azure.core.exceptions import AzureError
-from knack.log import get_logger
 
 from . import plan as p
 from ._lro import polling
+from ._progress import Progress
 from ._validators import MAX_CONCURRENCY
 from .failures import CAPACITY, PERMANENT, TRANSIENT, answer_lost, classify, describe, refused, retry_after
 from .snapshot import CHANGING_POWER, same_id
@@ -49,30 +50,10 @@ class Cancelled(Exception):
     """New work refused: the run is stopping."""
 
 
-class Progress:
-    """Progress on stderr: the one object the executor reports through."""
-
-    def __init__(self, hook=None):
-        self.hook = hook
-
-    def show(self, message, value=0, total=1):
-        if self.hook is not None:
-            self.hook.add(message=message, value=value, total_val=max(total, 1))
-
-    def finish(self):
-        if self.hook is not None:
-            self.hook.end()
-
-    def stop(self):
-        """An interrupted or failed run: clear the line, claim nothing finished."""
-        if self.hook is not None:
-            self.hook.stop()
-
-
-class Executor:
+class Executor:  # pylint: disable=too-many-instance-attributes  # a run's target, options and what it did
     """Runs the steps of a plan against one scale set. `snapshot` resolves step targets to resources."""
 
-    def __init__(self, client, snapshot, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
+    def __init__(self, client, snapshot, *, concurrency=DEFAULT_CONCURRENCY, progress=None, sleep=None,
                  clock=time.monotonic, allocation_timeout=ALLOCATION_RETRY_TIMEOUT,
                  max_unavailable=p.DEFAULT_MAX_UNAVAILABLE, leave_deallocated=False):
         self.client = client
@@ -83,7 +64,7 @@ class Executor:
         self.flexible = self.scale_set.orchestration_mode == p.FLEXIBLE
         self.members = {p.member_key(i): i for i in snapshot.instances}
         self.concurrency = max(1, concurrency) if concurrency else MAX_CONCURRENCY
-        self.progress = progress or Progress()
+        self.progress = progress or Progress(None)
         self.clock = clock
         self.stopping = threading.Event()
         self.compensating = False
@@ -102,14 +83,12 @@ class Executor:
         is sent (the journal records the members there)."""
         results = []
         self.on_deallocate = on_deallocate
+        self.progress.begin(len(steps))
         try:
             for n, step in enumerate(steps, 1):
                 if step.action == p.DEALLOCATE and on_deallocate:
                     on_deallocate(set(self.taken_down) | set(step.targets))
-                label = 'Step {}/{}: {} {}{}'.format(n, len(steps), step.action, _count(step),
-                                                     ' (batch {})'.format(step.batch) if step.batch else '')
-                logger.warning('%s', label)
-                self.progress.show(label, n - 1, len(steps))
+                self.progress.step(n, p.describe(step))
                 started = time.time()
                 try:
                     getattr(self, '_' + step.action)(step)
@@ -119,9 +98,9 @@ class Executor:
             self._finish_fallbacks()
         except BaseException:
             self.stopping.set()
-            self.progress.stop()
+            self.progress.end(ok=False)
             raise
-        self.progress.finish()
+        self.progress.end(ok=True)
         return results
 
     # --- compensation ------------------------------------------------------------------------------
@@ -139,7 +118,7 @@ class Executor:
         down = tuple(k for k in restore if k in self.taken_down and k in states
                      and states[k].power_state not in p.RESTARTED)
         if down:
-            logger.warning('Starting again %d member(s) this run deallocated: %s', len(down), ', '.join(down[:10]))
+            logger.warning('Starting again %d member(s) this run deallocated: %s', len(down), p.listed(down))
             try:
                 self._start(p.Step(p.START, down, 'start again what this run deallocated'))
             except StepFailed as ex:
@@ -202,18 +181,21 @@ class Executor:
     # --- steps -----------------------------------------------------------------------------------
     def _setReservationCapacity(self, step):
         for reservation_id in step.targets:
-            rg, group, name = _parse_reservation(reservation_id)
-            body = _bytes({'sku': {'capacity': step.capacity}})
-            ops = self.client.capacity_reservations
+            self._set_capacity(step, reservation_id)
 
-            def applied(rg=rg, group=group, name=name):
-                now = ops.get(rg, group, name)
-                return now if now.sku.capacity == step.capacity else None
-            result = self._retry(step, lambda rg=rg, group=group, name=name: ops.begin_update(
-                rg, group, name, body(), polling=polling()).result(), applied)
-            if result.sku.capacity != step.capacity:
-                raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
-                    name, result.sku.capacity, step.capacity))
+    def _set_capacity(self, step, reservation_id):
+        rg, group, name = _parse_reservation(reservation_id)
+        body = _bytes({'sku': {'capacity': step.capacity}})
+        ops = self.client.capacity_reservations
+
+        def applied():
+            now = ops.get(rg, group, name)
+            return now if now.sku.capacity == step.capacity else None
+        result = self._retry(step, lambda: ops.begin_update(rg, group, name, body(), polling=polling()).result(),
+                             applied)
+        if result.sku.capacity != step.capacity:
+            raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
+                name, result.sku.capacity, step.capacity))
 
     def _setModelGroup(self, step):
         ops = self.client.virtual_machine_scale_sets
@@ -239,7 +221,7 @@ class Executor:
             added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
             if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
                 raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
-                                       'a new plan includes them.'.format(ex, ', '.join(added[:10])), TRANSIENT) from ex
+                                       'a new plan includes them.'.format(ex, p.listed(added)), TRANSIENT) from ex
             raise
         if not same_id(now, step.group):
             raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
@@ -398,7 +380,7 @@ class Executor:
             wrong = self._not_yet(step, done)
         if wrong:
             raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
-                len(wrong), ', '.join(sorted(wrong)[:10])))
+                len(wrong), p.listed(sorted(wrong))))
 
     def _not_yet(self, step, done):
         states = read_members(self.client, self.scale_set)
@@ -418,7 +400,7 @@ class Executor:
         stale = [k for k in stale if k not in later]
         if stale:
             raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
-                len(stale), ', '.join(stale[:10])))
+                len(stale), p.listed(stale)))
 
     def _waitForUpgrade(self, step):
         """Automatic and Rolling policies: Azure upgrades the instances. Rolling: follow the rolling upgrade's
@@ -440,15 +422,13 @@ class Executor:
                 if code in ('Faulted', 'Cancelled'):
                     raise StepFailed(step, 'The rolling upgrade ended {}{}; {} instance(s) are not on the new model: '
                                            '{}.'.format(code, ': ' + status[2] if status[2] else '', len(stale),
-                                                        ', '.join(stale[:10])))
+                                                        p.listed(stale)))
                 if rolling:  # no rolling upgrade runs: Azure may leave it to us after a model change
                     idle_since = self.clock() if idle_since is None else idle_since
                     if self.clock() - idle_since >= ROLL_GRACE:
                         self._upgrade_explicitly(step, stale)
                         return
-                self.progress.show('Waiting for {} instance(s) to take the new model'.format(len(stale)))
-            else:
-                self.progress.show('Rolling upgrade in progress')
+                self.progress.advance(len(step.targets) - len(stale), len(step.targets))
             if self.clock() > deadline:
                 raise StepFailed(step, 'The {} upgrade policy has not brought every instance to the new model within '
                                        '{:.0f} seconds, what its batches and pauses allow.'.format(
@@ -496,8 +476,7 @@ class Executor:
                 raise
             with lock:
                 done[0] += 1
-                self.progress.show('{} {}/{}'.format(step.action, done[0], len(step.targets)), done[0],
-                                   len(step.targets))
+                self.progress.advance(done[0], len(step.targets))
 
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(step.targets)))
         futures = []
@@ -577,13 +556,6 @@ def _model_group(vmss):
 def _vm_group(vm):
     return vm.capacity_reservation.capacity_reservation_group.id if (
         vm.capacity_reservation and vm.capacity_reservation.capacity_reservation_group) else None
-
-
-def _count(step):
-    n = len(step.targets)
-    if step.action == p.SET_MODEL_GROUP:
-        return 'to {}'.format(step.group or 'none')
-    return '{} target{}'.format(n, '' if n == 1 else 's')
 
 
 def _parse(resource_id):

@@ -28,7 +28,7 @@ from azure.cli.core.azclierror import (AzureResponseError, ManualInterrupt, Reso
 
 from . import plan as p
 from ._client_factory import cf_compute_for_subscription
-from .execute import Cancelled, Executor, Progress, StepFailed
+from .execute import Cancelled, Executor, StepFailed
 from .failures import TRANSIENT, classify, describe, error_code
 from .journal import Journal, Record, new_record
 from .outcome import failure, intent_options, verify, where
@@ -425,8 +425,8 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
     """The group's steps, then the units `at_once` at a time; on any failure or interruption, every unit starts
     again what it took down that was running before the error is raised."""
     from .custom import _compensate, _read_or_none, _interruptible
-    executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency,
-                                                   progress=Progress()) for u in busy}
+    executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency=concurrency)
+                 for u in busy}
 
     def run_unit(unit):
         logger.warning('Detaching %s: %d step(s).', unit.label, len(unit.plan.steps))
@@ -436,8 +436,8 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
     with _interruptible():
         try:
             if first:
-                done['group'] = Executor(clients.of(busy[0].snapshot.group.id), busy[0].snapshot, concurrency,
-                                         progress=Progress()).run(first)
+                done['group'] = Executor(clients.of(busy[0].snapshot.group.id), busy[0].snapshot,
+                                         concurrency=concurrency).run(first)
             done.update(_run_all(busy, run_unit, executors, at_once))
         except StepFailed as ex:
             _compensate_all(busy, executors, _compensate)

@@ -17,7 +17,7 @@ import datetime
 import json
 import os
 from dataclasses import dataclass, field
-from typing import FrozenSet, Mapping, Optional
+from typing import FrozenSet, Mapping, Optional, Tuple
 
 from .snapshot import normalize_id, same_id
 
@@ -35,6 +35,7 @@ class Record:
     # that finds no capacity goes back to
     origins: Mapping[str, str] = field(default_factory=dict)
     members: FrozenSet[str] = field(default_factory=frozenset)  # a group-wide run: the scale sets and VMs it covers
+    capacities: Tuple[Tuple[str, int], ...] = ()  # zero-capacity: (reservation id, its capacity before the run)
 
     def age(self, now=None):
         return (now or _now()) - self.started
@@ -55,6 +56,7 @@ class Record:
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
                 'started': self.started.isoformat(), 'running': sorted(self.running),
                 'deallocated': sorted(self.deallocated), 'origins': dict(sorted(self.origins.items())),
+                'previousCapacities': dict(self.capacities),
                 **({'members': sorted(self.members)} if self.members else {})}
 
 
@@ -76,7 +78,8 @@ class Journal:
                           running=frozenset(data.get('running', ())),
                           deallocated=frozenset(data.get('deallocated', ())),
                           origins=dict(data.get('origins') or {}),
-                          members=frozenset(data.get('members', ())))
+                          members=frozenset(data.get('members', ())),
+                          capacities=tuple(sorted((data.get('previousCapacities') or {}).items())))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

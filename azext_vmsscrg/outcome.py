@@ -34,12 +34,33 @@ def intent_options(intent):
     return parts
 
 
-def result(intent, plan, status, steps=None, plan_steps=False, dry_run=False):
+def result(intent, plan, status, *, steps=None, plan_steps=False, dry_run=False, previous=()):
+    """`previous`: (reservation id, capacity) each reservation had before zero-capacity set it to 0."""
     out = {'action': intent.action, 'scaleSet': status['scaleSet'], 'strategy': intent.strategy,
            'dryRun': dry_run, 'steps': [s.to_dict() for s in plan.steps] if plan_steps else steps or [],
            'disruption': plan.disruption(), 'warnings': list(plan.warnings), 'status': status}
     if intent.action == 'attach':
         out['capacityReservationGroup'] = intent.group_id
+    previous = previous or previous_capacities(plan)
+    if previous:
+        out['capacityToGiveBack'] = give_back(previous)
+    return out
+
+
+def previous_capacities(plan):
+    """(reservation id, capacity before) of each reservation the plan sets to 0."""
+    return tuple((r, s.previous) for s in plan.steps if s.action == p.SET_CAPACITY and s.previous is not None
+                 for r in s.targets)
+
+
+def give_back(previous):
+    """Each reservation zero-capacity set to 0: its previous capacity and the command that gives it back."""
+    out = []
+    for reservation_id, capacity in previous:
+        parts = reservation_id.strip('/').split('/')
+        out.append({'reservation': reservation_id, 'previousCapacity': capacity,
+                    'command': 'az capacity reservation update -g {} -c {} -n {} --capacity {}'.format(
+                        parts[3], parts[7], parts[9], capacity)})
     return out
 
 
@@ -53,7 +74,7 @@ def verify(snapshot, intent, plan, again):
     power = {p.member_key(i): i.power_state for i in snapshot.instances}
     down = [k for k in plan.restore if k in power and power[k] not in p.RESTARTED]
     if down:
-        problems.append('{} member(s) that were running are not: {}'.format(len(down), ', '.join(down[:10])))
+        problems.append('{} member(s) that were running are not: {}'.format(len(down), p.listed(down)))
     if problems:
         raise AzureResponseError('Every step succeeded, but reading the scale set back shows that {}.'.format(
             '; '.join(problems)), recommendation='Run the same command again to finish: ' + again)
@@ -112,7 +133,9 @@ def no_capacity(error, snapshot, intent, again, returned):
     return AzureResponseError('\n'.join(lines), recommendation=advice)
 
 
-def interrupted(snapshot, intent, again):
-    return ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were waited for, '
-                           'and the members this run deallocated that were running were started again.\n' +
-                           where(snapshot, intent), recommendation='To finish the job, run: ' + again)
+def interrupted(snapshot, intent, again, done=''):
+    """`done`: what the run did before it stopped (Progress.stopped())."""
+    return ManualInterrupt((done + ' No' if done else 'Interrupted: no') + ' new work was started, the operations '
+                           'Azure had accepted were waited for, and the members this run deallocated that were running '
+                           'were started again.\n' + where(snapshot, intent),
+                           recommendation='To finish the job, run: ' + again)

@@ -59,12 +59,13 @@ class Intent:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step:  # pylint: disable=too-many-instance-attributes  # its fields are its JSON
     action: str
     targets: Tuple[str, ...]  # instance ids (Uniform), VM names (Flexible), reservation ids, or the scale set id
     reason: str
     group: Optional[str] = None  # the group SET_MODEL_GROUP / SET_VM_GROUP sets (None clears)
     capacity: Optional[int] = None  # SET_CAPACITY
+    previous: Optional[int] = None  # SET_CAPACITY: the reservation's capacity before, to give back
     batch: Optional[str] = None  # "2/5" for batched member work
     disruptive: bool = False
 
@@ -75,6 +76,7 @@ class Step:
             out['capacityReservationGroup'] = self.group
         if self.action == SET_CAPACITY:
             out['capacity'] = self.capacity
+            out['previousCapacity'] = self.previous
         if self.batch:
             out['batch'] = self.batch
         return out
@@ -103,12 +105,17 @@ class Plan:
         """The most members one step takes down at once."""
         return max((len(s.targets) for s in self.steps if s.action == DEALLOCATE), default=0)
 
+    def left_deallocated(self):
+        """The members this plan deallocates and does not start again (stopped ones, or all with
+        --leave-deallocated)."""
+        return [k for k in self.deallocated() if k not in self.restore]
+
     def disruption(self):
         deallocated = self.deallocated()
         started = {t for s in self.steps if s.action == START for t in s.targets}
         return {'instancesDeallocated': len(deallocated), 'instancesStartedAgain': len(started),
                 'instancesStartedWithoutReservation': len(self.unguaranteed),
-                'reservationsSetToZero': list(self.zeroed)}
+                'instancesLeftDeallocated': self.left_deallocated(), 'reservationsSetToZero': list(self.zeroed)}
 
 
 def member_key(instance):
@@ -127,7 +134,7 @@ def make_plan(snapshot, intent):
     if unknown:
         raise UnclassifiedUserFault(
             "Cannot tell which capacity reservation group {} of the instances ({}) are on, so no safe plan can be "
-            "made.".format(len(unknown), ', '.join(unknown[:5])),
+            "made.".format(len(unknown), listed(unknown)),
             recommendation="Get read access to the groups named in 'az vmss capacity-reservation status', then "
                            "run this command again.")
     plan = _detach(snapshot, intent) if intent.action == 'detach' else _attach(snapshot, intent)
@@ -152,7 +159,7 @@ def _with_risk(snapshot, intent, plan):
                 intent.action == 'detach' else ''))
     group = snapshot.group
     if intent.action == 'detach' and group is not None:
-        others = _others(snapshot, group)
+        others = _others(snapshot)
         text += (' --strategy zero-capacity moves them without a restart ({}).'.format(DETACH_DOC) if not others else
                  ' --strategy zero-capacity would move them without a restart, but group {} is shared with {} other '
                  'virtual machine(s), which would lose their reservation.'.format(resource_name(group.id),
@@ -180,12 +187,6 @@ def _beyond_reservation(snapshot, group_id, started):
         if excess > 0:
             risky |= {member_key(i) for i in members[-excess:] if member_key(i) in started}
     return tuple(k for k in started if k in risky)
-
-
-def _others(snapshot, group):
-    """The virtual machines on `group` that are not members of this scale set."""
-    ours = {normalize_id(i.id) for i in snapshot.instances}
-    return sorted(vm for vm in group.associated_ids if normalize_id(vm) not in ours)
 
 
 def _check_settled(snapshot):
@@ -235,17 +236,45 @@ def _restart_only(snapshot, intent):
     return Plan((Step(START, again, 'start again the members an interrupted run left deallocated'),), again)
 
 
-def _refuse_ephemeral(snapshot, to_deallocate):
-    ephemeral = snapshot.scale_set.ephemeral_os_disk and any(allocated(i) for i in snapshot.instances)
-    ephemeral = ephemeral or any(i.ephemeral_os_disk for i in to_deallocate)
-    if ephemeral:
-        members = [i for i in to_deallocate if i.ephemeral_os_disk]
-        raise ValidationError(
-            "Scale set '{}' uses an ephemeral OS disk{}, and Azure cannot deallocate instances with one ({})."
-            .format(snapshot.scale_set.name, ' (members {})'.format(_members(members)) if members else '',
-                    DETACH_DOC),
-            recommendation="Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves "
-                           "the instances while they keep running.")
+def _ephemeral(snapshot, to_deallocate):
+    """The members of `to_deallocate` that Azure cannot deallocate (ephemeral OS disk); True when only the model
+    says so."""
+    members = [i for i in to_deallocate if i.ephemeral_os_disk]
+    whole = snapshot.scale_set.ephemeral_os_disk and any(allocated(i) for i in snapshot.instances)
+    return members or whole
+
+
+def _refuse_ephemeral(snapshot, intent, to_deallocate):
+    if not _ephemeral(snapshot, to_deallocate):
+        return
+    scale_set = snapshot.scale_set
+    members = [i for i in to_deallocate if i.ephemeral_os_disk]
+    if intent.action == 'detach':
+        others = _others(snapshot)
+        fix = ("Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves the instances "
+               "while they keep running.")
+        if others and not intent.force:
+            fix = ("Use --strategy zero-capacity --force: it sets the group's reservations to capacity 0 and moves the "
+                   "instances while they keep running. The group is shared: this also takes the reservation away "
+                   "from {} other virtual machine(s) ({}); the command prints how to give the capacity back."
+                   .format(len(others), listed([_short(o) for o in others])))
+    else:
+        fix = ("Instances with an ephemeral OS disk can only be re-created: scale the set in to 0 (az vmss scale -g {} "
+               "-n {} --new-capacity 0), run this command again, then scale it back out; new instances are created "
+               "on the group.".format(scale_set.resource_group, scale_set.name))
+    raise ValidationError(
+        "Scale set '{}' uses an ephemeral OS disk{}, and Azure cannot deallocate instances with one ({})."
+        .format(scale_set.name, ' (members {})'.format(_members(members)) if members else '', DETACH_DOC),
+        recommendation=fix)
+
+
+def _others(snapshot):
+    """Virtual machines on the scale set's group that are not the scale set's."""
+    group = snapshot.group
+    if group is None:
+        return []
+    ours = {normalize_id(i.id) for i in snapshot.instances}
+    return sorted(vm for vm in group.associated_ids if normalize_id(vm) not in ours)
 
 
 def _detach_zero(snapshot, intent, on_group):
@@ -259,16 +288,24 @@ def _detach_zero(snapshot, intent, on_group):
         raise ValidationError("--strategy zero-capacity needs the scale set and its instances on one readable "
                               "capacity reservation group.",
                               recommendation='Use --strategy deallocate, or run status to see the groups involved.')
-    others = _others(snapshot, group)
-    zeroed = tuple(r.id for r in group.reservations if r.capacity and _consumed(r, scale_set, snapshot.instances))
+    others = _others(snapshot)
+    zeroed = tuple(r for r in group.reservations if r.capacity and _consumed(r, scale_set, snapshot.instances))
     if others and zeroed and not intent.force:
+        force = 'add --force if those machines may lose their reservation (the command prints how to give it back)'
+        if _ephemeral(snapshot, [i for i in snapshot.instances if allocated(i)]):
+            fix = 'A' + force[1:] + ('; --strategy deallocate is not possible: Azure cannot deallocate instances with '
+                                     'an ephemeral OS disk.')
+        else:
+            fix = 'Use --strategy deallocate, which leaves the reservations as they are, or ' + force + '.'
         raise ValidationError(
             "Setting the reservations of group '{}' to capacity 0 would also take the reservation away from {} other "
             "virtual machine(s): {}.".format(resource_name(group.id), len(others),
-                                             ', '.join(_short(o) for o in others[:10])),
-            recommendation='Use --strategy deallocate, or add --force if those machines may lose their reservation.')
-    steps = [Step(SET_CAPACITY, (r,), '{}, option 2, step 1: an allocated instance may leave its reservation '
-                                      'only at capacity 0'.format(DETACH_DOC), capacity=0) for r in zeroed]
+                                             listed([_short(o) for o in others])),
+            recommendation=fix)
+    steps = [Step(SET_CAPACITY, (r.id,), '{}, option 2, step 1: an allocated instance may leave its reservation '
+                                         'only at capacity 0'.format(DETACH_DOC), capacity=0, previous=r.capacity)
+             for r in zeroed]
+    zeroed = tuple(r.id for r in zeroed)
     if scale_set.orchestration_mode == FLEXIBLE:
         if scale_set.has_vm_profile and scale_set.model_group_id:
             steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
@@ -278,7 +315,7 @@ def _detach_zero(snapshot, intent, on_group):
         return Plan(tuple(steps), zeroed=zeroed)
     if scale_set.model_group_id:
         steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
-    steps += _upgrade_steps(snapshot, intent, on_group, None, model_changes=bool(scale_set.model_group_id))
+    steps += _upgrade_steps(snapshot, intent, on_group, model_changes=bool(scale_set.model_group_id))
     return Plan(tuple(steps), zeroed=zeroed)
 
 
@@ -317,7 +354,7 @@ def _attach(snapshot, intent):
         # a zonal scale set on no group (or on the target already: a re-run) is attached in place
         steps = [_model_step(snapshot, wanted, 'a zonal scale set is attached in place, the model first: {}'.format(
             ATTACH_DOC))] if model_off else []
-        steps += _upgrade_steps(snapshot, intent, off_target, wanted, model_changes=model_off)
+        steps += _upgrade_steps(snapshot, intent, off_target, model_changes=model_off)
         restore = () if intent.leave_deallocated else _restore(snapshot, intent)
         again = tuple(k for k in restore if _is_stopped_now(snapshot, k))
         if again:
@@ -339,14 +376,31 @@ def _validate_attach(snapshot, group):
     if group.location and scale_set.location and _region(group.location) != _region(scale_set.location):
         raise ValidationError("Group '{}' is in {}, the scale set in {}: they must be in the same region."
                               .format(name, group.location, scale_set.location), recommendation=fix)
-    zones = set(scale_set.zones) | {i.zone for i in snapshot.instances if i.zone}
+    zoned = [i for i in snapshot.instances if i.zone]
+    unzoned = [i for i in snapshot.instances if not i.zone] if scale_set.orchestration_mode == FLEXIBLE else []
+    zones = set(scale_set.zones) | {i.zone for i in zoned}
+    # a group is zonal or regional; a Flexible scale set may hold members of both kinds
+    mixed = ("A group is either zonal or regional, so members in a zone and members without one cannot share a group: "
+             "delete {} (or re-create them {}), then run this command again.")
     if group.zones and not zones:
         raise ValidationError("Group '{}' is zonal ({}) and the scale set is regional: a regional scale set needs a "
                               "regional group.".format(name, ', '.join(group.zones)), recommendation=fix)
+    if group.zones and unzoned:
+        raise ValidationError("Member(s) {} of scale set '{}' have no zone, and group '{}' is zonal ({}): a zonal "
+                              "group's reservations serve only VMs in their zones ({}).".format(
+                                  _members(unzoned), scale_set.name, name, ', '.join(group.zones), OVERVIEW_DOC),
+                              recommendation=mixed.format(_members(unzoned), 'in a zone'))
     if zones and not group.zones:
-        raise ValidationError("Group '{}' is regional and the scale set is zonal ({}): a regional group serves only "
-                              "VMs deployed without a zone ({}).".format(name, ', '.join(sorted(zones)), OVERVIEW_DOC),
-                              recommendation=fix)
+        if scale_set.zones:
+            raise ValidationError("Group '{}' is regional and the scale set is zonal ({}): a regional group serves "
+                                  "only VMs deployed without a zone ({}).".format(
+                                      name, ', '.join(sorted(zones)), OVERVIEW_DOC), recommendation=fix)
+        raise ValidationError("Member(s) {} of scale set '{}' are in zone(s) {}, and group '{}' is regional: a "
+                              "regional group serves only VMs deployed without a zone ({}).".format(
+                                  _members(zoned), scale_set.name, ', '.join(sorted(zones)), name, OVERVIEW_DOC),
+                              recommendation=mixed.format(_members(zoned), 'without a zone') if unzoned else
+                              'Choose a zonal --capacity-reservation-group that covers zones {}.'.format(
+                                  ', '.join(sorted(zones))))
     if zones - set(group.zones):
         raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {}.".format(
             name, ', '.join(group.zones), ', '.join(sorted(zones))), recommendation=fix)
@@ -418,7 +472,7 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     scale_set = snapshot.scale_set
     model_changes = not same_id(scale_set.model_group_id, wanted)
     to_stop = [i for i in (snapshot.instances if model_changes else to_move) if allocated(i)]
-    _refuse_ephemeral(snapshot, to_stop)
+    _refuse_ephemeral(snapshot, intent, to_stop)
     steps = []
     if to_stop:
         steps.append(Step(DEALLOCATE, tuple(member_key(i) for i in to_stop), reason, disruptive=True))
@@ -426,7 +480,7 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
         steps.append(_model_step(snapshot, wanted, '{}, option 1, step 2: change the model\'s group'.format(
             DETACH_DOC) if wanted is None else 'associate the scale set\'s model with the group: ' + ATTACH_DOC))
     stopped = {member_key(i) for i in to_stop}
-    steps += _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped)
+    steps += _upgrade_steps(snapshot, intent, to_move, model_changes, stopped)
     restore = _restore(snapshot, intent)
     again = tuple(k for k in restore if k in stopped or _is_stopped_now(snapshot, k))
     if again and not intent.leave_deallocated:
@@ -434,7 +488,7 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     return Plan(tuple(steps), () if intent.leave_deallocated else restore)
 
 
-def _upgrade_steps(snapshot, intent, to_move, wanted, model_changes, stopped=()):
+def _upgrade_steps(snapshot, intent, to_move, model_changes, stopped=()):
     """Bring Uniform instances to the model by upgrade policy (UPGRADE_DOC).
 
     Instances that are deallocated at that point are upgraded in one go; running ones in batches of
@@ -467,7 +521,8 @@ def _refuse_protected(snapshot, keys):
             "reaches them, so they cannot change group ({}).".format(_members(protected), ss.name, PROTECTION_DOC),
             recommendation='Remove the protection first, then run this command again: {}'.format('; '.join(
                 'az vmss update -g {} -n {} --instance-id {} --protect-from-scale-set-actions false'.format(
-                    ss.resource_group, ss.name, i.instance_id) for i in protected[:3])))
+                    ss.resource_group, ss.name, i.instance_id) for i in protected[:3])
+                + ('; and so on for the {} others'.format(len(protected) - 3) if len(protected) > 3 else '')))
 
 
 def _validate_members(snapshot):
@@ -482,8 +537,13 @@ def _validate_members(snapshot):
 
 
 def _members(instances):
-    names = [i.name for i in instances]
-    return ', '.join(names[:10]) + (' and {} more'.format(len(names) - 10) if len(names) > 10 else '')
+    return listed([i.name for i in instances])
+
+
+def listed(names, limit=10):
+    """The first `limit` names, and how many more there are: 'a, b, c and 7 more'."""
+    names = list(names)
+    return ', '.join(names[:limit]) + (' and {} more'.format(len(names) - limit) if len(names) > limit else '')
 
 
 def _in_place(snapshot, wanted):
@@ -507,7 +567,7 @@ def _flexible(snapshot, intent, wanted, to_move):
     idle = [i for i in to_move if not allocated(i)]
     in_place = [i for i in to_move if allocated(i) and wanted and i.zone and not i.group_id]
     moving = [i for i in to_move if allocated(i) and i not in in_place]
-    _refuse_ephemeral(snapshot, moving)
+    _refuse_ephemeral(snapshot, intent, moving)
     if idle:
         steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), 'deallocated members change freely: '
                                                                             + OVERVIEW_DOC, group=wanted))
@@ -573,3 +633,28 @@ def _short(resource_id):
 def _rg(resource_id):
     parts = resource_id.strip('/').split('/')
     return parts[3] if len(parts) > 3 else 'MyResourceGroup'
+
+
+def describe(step):
+    """A step in words, with its count: what the confirmation and the progress lines show."""
+    n = len(step.targets)
+    batch = ' (batch {})'.format(step.batch) if step.batch else ''
+    group = resource_name(step.group) if step.group else None
+    if step.action == SET_CAPACITY:
+        names = ', '.join(resource_name(t) for t in step.targets)
+        return 'set reservation {} to capacity {}'.format(names, step.capacity)
+    if step.action == SET_MODEL_GROUP:
+        return ("associate the scale set's model with group {}".format(group) if group else
+                "remove the scale set's model from its group")
+    if step.action == WAIT_UPGRADE:
+        return 'wait for the upgrade policy to bring {} to the new model'.format(_counted(n, 'instance'))
+    if step.action == UPGRADE:
+        return 'upgrade {} to the latest model{}'.format(_counted(n, 'instance'), batch)
+    if step.action == SET_VM_GROUP:
+        return ('associate {} with group {}'.format(_counted(n, 'VM'), group) if group else
+                'remove {} from the group'.format(_counted(n, 'VM'))) + batch
+    return '{} {}{}'.format(step.action, _counted(n, 'member'), batch)
+
+
+def _counted(n, word):
+    return '{} {}{}'.format(n, word, '' if n == 1 else 's')

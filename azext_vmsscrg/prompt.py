@@ -5,7 +5,10 @@
 """The one confirmation attach and detach ask for, and the second one when Azure changed in between."""
 from azure.cli.core.azclierror import ManualInterrupt, NoTTYError
 
+from .plan import describe, listed
 from .snapshot import resource_name
+
+STEPS_LISTED = 20
 
 
 def prompting(cli_ctx, yes):
@@ -48,11 +51,17 @@ def summary(snapshot, intent, plan):
         lines.append('  - start {} of them again without a capacity reservation guarantee: if Azure has no capacity '
                      'for them then, they go back to the group they came from and the command ends not done'.format(
                          disruption['instancesStartedWithoutReservation']))
+    left = disruption['instancesLeftDeallocated']
+    if left and plan.restore:
+        lines.append('  - {} member(s) that are stopped but allocated ({}) must be deallocated to move and are left '
+                     'deallocated: they were not running'.format(len(left), listed(left)))
     for reservation in disruption['reservationsSetToZero']:
         lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
             resource_name(reservation)))
-    lines.append('  - {} step(s) in all: {}'.format(len(plan.steps), ', '.join(
-        sorted({step.action for step in plan.steps}))))
+    lines.append('The {} step(s), in order:'.format(len(plan.steps)))
+    lines += ['  {}. {}'.format(n, describe(step)) for n, step in enumerate(plan.steps[:STEPS_LISTED], 1)]
+    if len(plan.steps) > STEPS_LISTED:
+        lines.append('  ... and {} more (--dry-run lists them all)'.format(len(plan.steps) - STEPS_LISTED))
     return '\n'.join(lines)
 
 

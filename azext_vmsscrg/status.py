@@ -80,7 +80,8 @@ def _error(error):
     return {'id': error.resource_id, 'status': error.status_code, 'code': error.code, 'message': error.message}
 
 
-def _next_action(snapshot, group_id, state, record):
+def _next_action(snapshot, group_id, state, record):  # pylint: disable=too-many-return-statements
+    # one answer per state, read top to bottom
     scale_set = snapshot.scale_set
     command = 'az vmss capacity-reservation {{}} -g {} -n {}'.format(scale_set.resource_group, scale_set.name)
     if record is not None:  # an unfinished run: the command that finishes it

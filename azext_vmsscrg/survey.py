@@ -62,7 +62,8 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
     group, group_error = read_group(scale_set.model_group_id)
-    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error, read_group)
+    instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error,
+                                                 read_group=read_group)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
         group, group_error = read_group(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
@@ -202,7 +203,7 @@ def _members(client, vms):
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
 
-def _uniform_instances(client, subscription_id, vms, group, group_error, read_group):
+def _uniform_instances(client, subscription_id, vms, group, group_error, *, read_group):
     """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
 
     An instance on the latest model holds the model's group, so it is in that group's list or in none.
@@ -274,12 +275,8 @@ def _read_group(client, group_id):
         schedules = {cr.name.lower(): _schedule(client, parts, cr.name) for cr in reservations} \
             if reservation_type == 'Block' else {}
     except HttpResponseError as ex:
-        error = _read_error(group_id, ex)
-        if error.status_code == 404:
-            logger.warning("Capacity reservation group %s does not exist.", group_id)
-        else:
-            logger.warning("Could not read capacity reservation group %s: %s", group_id, error.message)
-        return None, error
+        # no warning here: the plan's refusal or the status result names the error, once
+        return None, _read_error(group_id, ex)
     return Group(id=group.id,
                  associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
                  reservations=_reservations(group, reservations, schedules), location=group.location,

@@ -37,3 +37,11 @@ def test_an_unreadable_record_is_no_record(tmp_path):
     with open(journal.path, 'w') as f:
         f.write('{"running": ["vm1"]}')  # written by an earlier version: no action
     assert journal.load() is None
+
+
+def test_round_trip_keeps_the_capacities_zero_capacity_took(tmp_path):
+    journal = Journal(str(tmp_path), VMSS)
+    taken = ((GROUP + '/capacityReservations/r1', 10), (GROUP + '/capacityReservations/r2', 3))
+    record = Record('detach', None, NOW, capacities=taken)
+    journal.save(record)
+    assert journal.load() == record

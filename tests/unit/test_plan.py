@@ -509,3 +509,54 @@ def test_the_confirmation_says_how_many_start_without_a_reservation():
     text = summary(s, intent, p.make_plan(s, intent))
     assert 'start 2 of them again without a capacity reservation guarantee' in text
     assert 'without a capacity reservation' not in summary(s, intent, detach(s, strategy=p.ZERO_CAPACITY_STRATEGY))
+
+
+# --- what the user reads: refusals with one way forward, the confirmation in execution order -------------------
+def test_ephemeral_set_on_a_shared_group_is_not_sent_in_a_circle():
+    others = tuple(SUB + '/virtualMachines/other{}'.format(n) for n in range(11))
+    s = snap(scale_set(ephemeral=True), [instance(0)], group(associated=others + (VMSS + '/virtualMachines/0',)))
+    with pytest.raises(ValidationError) as first:
+        detach(s)
+    assert '--strategy zero-capacity --force' in first.value.recommendations[0]
+    assert 'other0, other1' in first.value.recommendations[0] and 'and 1 more' in first.value.recommendations[0]
+    with pytest.raises(ValidationError) as second:
+        detach(s, strategy='zero-capacity')
+    assert 'and 1 more' in second.value.error_msg
+    assert 'deallocate is not possible' in second.value.recommendations[0]
+    assert 'Use --strategy deallocate' not in second.value.recommendations[0]
+    plan = detach(s, strategy='zero-capacity', force=True)  # the way forward the first refusal gave
+    assert [(st.capacity, st.previous) for st in plan.steps if st.action == p.SET_CAPACITY] == [(0, 10)]
+
+
+def test_attach_ephemeral_does_not_propose_a_strategy_attach_has_not():
+    s = snap(scale_set(model=None, ephemeral=True), [instance(0, group_id=None)], None, target=group())
+    with pytest.raises(ValidationError) as err:
+        attach(s)
+    assert '--strategy' not in err.value.recommendations[0] and 'az vmss scale' in err.value.recommendations[0]
+
+
+def test_mixed_zone_flexible_set_names_the_member_without_a_zone():
+    members = [instance(1, FLEXIBLE, None, zone='1'), instance(2, FLEXIBLE, None, zone='2'),
+               instance(3, FLEXIBLE, None)]
+    s = snap(scale_set(FLEXIBLE, profile=False), members, None, target=group(zones=('1', '2')))
+    with pytest.raises(ValidationError) as zonal:
+        attach(s)
+    assert "Member(s) vm3 of scale set 'ss' have no zone" in zonal.value.error_msg
+    assert '--zone' not in zonal.value.recommendations[0] and 'vm3' in zonal.value.recommendations[0]
+    with pytest.raises(ValidationError) as regional:
+        attach(replace(s, target=group()))
+    assert 'vm1, vm2' in regional.value.error_msg and 'zone(s) 1, 2' in regional.value.error_msg
+    assert 'scale set is zonal' not in regional.value.error_msg
+
+
+def test_confirmation_lists_steps_in_execution_order_and_the_stopped_members_left_deallocated():
+    from azext_vmsscrg.prompt import summary
+    s = snap(scale_set(), [instance(0), instance(1, power='stopped'), instance(2, power='deallocated')], group())
+    plan = detach(s)
+    text = summary(s, p.Intent('detach'), plan)
+    listed = [line.split('. ', 1)[1] for line in text.splitlines() if line[:4].strip().rstrip('.').isdigit()]
+    assert listed == [p.describe(step) for step in plan.steps] == [
+        'deallocate 2 members', "remove the scale set's model from its group",
+        'upgrade 3 instances to the latest model', 'start 1 member']
+    assert '1 member(s) that are stopped but allocated (1)' in text
+    assert plan.disruption()['instancesLeftDeallocated'] == ['1']

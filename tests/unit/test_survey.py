@@ -264,7 +264,7 @@ def test_missing_group_is_reported_not_raised(caplog):
     # A group that is gone holds nothing: no search for instances on the latest model.
     assert snapshot.instances[0].group_id is None and snapshot.instances[0].group_known
     assert client.count('groups.list_by_subscription') == 0
-    assert 'does not exist' in caplog.text
+    assert caplog.text == ''  # the status result or the plan's refusal says it, once
 
 
 def test_unreadable_group_sends_every_instance_it_may_hold_to_the_search(caplog):
@@ -277,7 +277,7 @@ def test_unreadable_group_sends_every_instance_it_may_hold_to_the_search(caplog)
     assert snapshot.group is None and snapshot.group_error.status_code == 403
     assert client.count('groups.list_by_subscription') == 2  # created in, and shared with, the subscription
     assert snapshot.instances[0].group_id == GROUP_ID
-    assert 'Could not read capacity reservation group' in caplog.text
+    assert caplog.text == ''  # the status result or the plan's refusal says it, once
 
 
 def test_group_in_another_subscription_is_read_with_a_client_for_it():
