@@ -81,8 +81,8 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
     def survey():
         return _inspect(cmd, client, resource_group_name, vm_scale_set_name, intent.group_id)
 
-    timeout = 0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT)
-    snapshot = wait_until_settled(survey, timeout)
+    snapshot = wait_until_settled(survey, 0 if dry_run else cmd.cli_ctx.config.getint(
+        'vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT))
     journal = Journal(cmd.cli_ctx.config.config_dir, snapshot.scale_set.id)
     record = _usable_record(journal, intent)
     intent = replace(intent, restore=record.running if record else frozenset())
@@ -112,10 +112,7 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
     if previous:
         journal.save(replace(record, deallocated=earlier))
     progress = Progress(cmd.cli_ctx)
-    executor = Executor(client, snapshot, concurrency=concurrency, progress=progress,
-                        allocation_timeout=cmd.cli_ctx.config.getint('vmsscrg', 'allocation_retry_timeout',
-                                                                     fallback=ALLOCATION_RETRY_TIMEOUT),
-                        max_unavailable=intent.max_unavailable, leave_deallocated=intent.leave_deallocated)
+    executor = _executor(cmd, client, snapshot, intent, concurrency=concurrency, progress=progress)
     executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
 
     def on_deallocate(keys):
@@ -141,6 +138,12 @@ def _move(cmd, client, resource_group_name, vm_scale_set_name, intent, *, concur
     journal.clear()
     _say_give_back(previous)
     return result(intent, plan, steps=done, status=build_status(after), previous=previous)
+
+
+def _executor(cmd, client, snapshot, intent, **options):
+    return Executor(client, snapshot, allocation_timeout=cmd.cli_ctx.config.getint(
+        'vmsscrg', 'allocation_retry_timeout', fallback=ALLOCATION_RETRY_TIMEOUT),
+        max_unavailable=intent.max_unavailable, leave_deallocated=intent.leave_deallocated, **options)
 
 
 def _say_give_back(previous):

@@ -83,7 +83,7 @@ def wait_until_settled(read_snapshot, timeout, sleep=time.sleep, clock=time.mono
     return snapshot
 
 
-def wait_for_lists(client, group_ids, member_ids, wanted, timeout=LIST_LAG_SECONDS, sleep=time.sleep,
+def wait_for_lists(client, group_ids, member_ids, wanted, *, timeout=LIST_LAG_SECONDS, sleep=time.sleep,
                    clock=time.monotonic):
     """Azure's association lists (virtualMachinesAssociated) may show a change only some time after the machines'
     own models do; how long is not documented. Read `group_ids` until `wanted` lists every member of `member_ids`
