@@ -39,7 +39,7 @@ def transform_move_table(result):
             for n, step in enumerate(result['steps'], 1)]
     if result.get('dryRun'):
         return rows
-    rows.append(OrderedDict([('Step', '-'), ('Action', 'state: ' + result['status']['state']), ('Batch', ''),
+    rows.append(OrderedDict([('Step', '-'), ('Action', f"state: {result['status']['state']}"), ('Batch', ''),
                              ('Count', result['status']['summary']['instances']), ('Outcome', ''), ('Seconds', ''),
                              ('Reason', result['status']['nextAction'])]))
     return rows
@@ -52,18 +52,18 @@ def transform_group_status_table(result):
     rows = [row('group', result['name'], 'deletable' if result['deletable'] else 'not deletable',
                 '; '.join(result['blockers']) or result['nextAction'])]
     for r in result['reservations']:
-        state = 'overallocated' if r['overallocated'] else '{} of {} allocated'.format(r['allocated'], r['capacity'])
-        zone = ', zone ' + r['zone'] if r['zone'] else ''
-        rows.append(row('reservation', r['name'], state, '{}{}, capacity {}, {} associated'.format(
-            r['sku'], zone, r['capacity'], r['associated'])))
+        state = 'overallocated' if r['overallocated'] else f"{r['allocated']} of {r['capacity']} allocated"
+        zone = f", zone {r['zone']}" if r['zone'] else ''
+        rows.append(row('reservation', r['name'], state, (f"{r['sku']}{zone}, capacity {r['capacity']}, "
+                                                          f"{r['associated']} associated")))
     for s in result['scaleSets']:
-        detail = '{}, {} upgrade policy, model {}on the group, {} of {} instance(s) on the group'.format(
-            s['orchestrationMode'], s['upgradePolicy'], '' if s['modelOnGroup'] else 'not ', s['instancesOnGroup'],
-            s['summary']['instances'])
+        detail = (f"{s['orchestrationMode']}, {s['upgradePolicy']} upgrade policy, model "
+                  f"{'' if s['modelOnGroup'] else 'not '}on the group, {s['instancesOnGroup']} of "
+                  f"{s['summary']['instances']} instance(s) on the group")
         rows.append(row('scale set', s['name'], s['state'], detail))
     for vm in result['virtualMachines']:
-        rows.append(row('vm', vm['name'], vm['powerState'], 'on {}'.format(
-            resource_name(vm['capacityReservationGroup']) or 'no group')))
+        group = resource_name(vm['capacityReservationGroup']) or 'no group'
+        rows.append(row('vm', vm['name'], vm['powerState'], f"on {group}"))
     for subscription in result['sharedWith']:
         rows.append(row('shared with', subscription, '', ''))
     for error in result['unreadable']:
@@ -80,7 +80,7 @@ def _group_move_table(result):
     end = 'group deleted' if result['groupDeleted'] else 'deletable' if status and status['deletable'] else \
         'not deletable'
     rows.append(OrderedDict([('Step', '-'), ('Target', resource_name(result['capacityReservationGroup'])),
-                             ('Action', 'state: ' + end), ('Batch', ''), ('Count', ''), ('Outcome', ''),
+                             ('Action', f"state: {end}"), ('Batch', ''), ('Count', ''), ('Outcome', ''),
                              ('Reason', '' if result['groupDeleted'] else status['nextAction'])]))
     return rows
 

@@ -51,8 +51,8 @@ def load_arguments(self, _):
 
     with self.argument_context('vmss capacity-reservation status') as c:
         c.argument('capacity_reservation_group', options_list=['--capacity-reservation-group', '--crg'],
-                   help=WHOLE_GROUP_HELP + ' Reports every scale set and VM on it, its reservations, and what keeps '
-                                           'it from being deleted.')
+                   help=(f"{WHOLE_GROUP_HELP} Reports every scale set and VM on it, its reservations, and what keeps "
+                         "it from being deleted."))
 
     with self.argument_context('vmss capacity-reservation detach') as c:
         c.argument('strategy', arg_type=get_enum_type(STRATEGIES),
@@ -69,7 +69,7 @@ def load_arguments(self, _):
         c.argument('dry_run', dry_run_type)
         c.argument('yes', yes_type)
         c.argument('capacity_reservation_group', options_list=['--capacity-reservation-group', '--crg'],
-                   help=WHOLE_GROUP_HELP + ' Detaches every scale set and standalone VM on it, in one plan.')
+                   help=f"{WHOLE_GROUP_HELP} Detaches every scale set and standalone VM on it, in one plan.")
         c.argument('delete_group', arg_type=get_three_state_flag(),
                    help='With --crg: then delete the group\'s reservations and the group, and check that they are '
                         'gone.')

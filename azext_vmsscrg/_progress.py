@@ -59,7 +59,7 @@ class StepView(ProgressViewBase):
         if self.quiet:
             return
         self.clear()
-        self.out.write(text + '\n')
+        self.out.write(f"{text}\n")
         self.flush()
 
     def flush(self):

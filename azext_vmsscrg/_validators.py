@@ -147,8 +147,8 @@ def _one_resource_group(namespace):
     distinct = {name.lower(): name for name in names}
     if len(distinct) != 1:
         raise ArgumentUsageError(
-            '--capacity-reservation-group names a group, but the scale sets of --ids are in {} resource groups, so '
-            'it is not clear which one holds the group.'.format(len(distinct)),
+            f'--capacity-reservation-group names a group, but the scale sets of --ids are in {len(distinct)} resource '
+            'groups, so it is not clear which one holds the group.',
             recommendation='Give the full id of the group: /subscriptions/<id>/resourceGroups/<group>/providers/'
                            'Microsoft.Compute/capacityReservationGroups/<name>.')
     return next(iter(distinct.values()))

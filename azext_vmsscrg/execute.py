@@ -91,7 +91,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 self.progress.step(n, p.describe(step))
                 started = time.time()
                 try:
-                    getattr(self, '_' + step.action)(step)
+                    getattr(self, f"_{step.action}")(step)
                 except AzureError as ex:  # a read-back that failed after the SDK's own retries
                     raise StepFailed(step, describe(ex), classify(ex)) from ex
                 results.append(dict(step.to_dict(), outcome='succeeded', seconds=round(time.time() - started, 1)))
@@ -194,8 +194,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         result = self._retry(step, lambda: ops.begin_update(rg, group, name, body(), polling=polling()).result(),
                              applied)
         if result.sku.capacity != step.capacity:
-            raise StepFailed(step, 'Reservation {} reports capacity {} after it was set to {}.'.format(
-                name, result.sku.capacity, step.capacity))
+            raise StepFailed(step, (f'Reservation {name} reports capacity {result.sku.capacity} after it was set to '
+                                    f'{step.capacity}.'))
 
     def _setModelGroup(self, step):
         ops = self.client.virtual_machine_scale_sets
@@ -220,12 +220,11 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 return
             added = sorted(set(read_members(self.client, self.scale_set)) - set(self.members))
             if ex.kind == PERMANENT and added:  # autoscale (or someone) added an allocated instance since the plan
-                raise StepFailed(step, '{} Instance(s) {} were added to the scale set since the plan was made; '
-                                       'a new plan includes them.'.format(ex, p.listed(added)), TRANSIENT) from ex
+                raise StepFailed(step, (f'{ex} Instance(s) {p.listed(added)} were added to the scale set since the '
+                                        'plan was made; a new plan includes them.'), TRANSIENT) from ex
             raise
         if not same_id(now, step.group):
-            raise StepFailed(step, "The scale set's model reports group {} after it was set to {}.".format(
-                now, step.group))
+            raise StepFailed(step, f"The scale set's model reports group {now} after it was set to {step.group}.")
 
     def _model_after_deallocating(self, step, error):
         """Azure refused to detach the model of a scale set with allocated instances even at capacity 0 (the
@@ -235,7 +234,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         logger.warning("Azure refused to change the model while instances are allocated (%s); deallocating %d "
                        "instance(s) first, as %s option 1 does; they are started again at the end.", error,
                        len(down), p.DETACH_DOC)
-        self._take_down(down, 'the model leaves its group only while no instance is allocated: ' + p.DETACH_DOC)
+        self._take_down(down, f"the model leaves its group only while no instance is allocated: {p.DETACH_DOC}")
         if not self.leave_deallocated:
             self.to_restart += [k for k in down if k not in self.to_restart]
         self._setModelGroup(step)
@@ -278,8 +277,9 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         self._deallocate(p.Step(p.DEALLOCATE, left, 'it was deallocated before: it stays so'))
         stale = self._stale(left)
         if stale:
-            raise StepFailed(p.Step(p.UPGRADE, left, 'apply at start'), '{} instance(s) are not on the latest model '
-                             'after a start: {}.'.format(len(stale), ', '.join(stale[:10])))
+            raise StepFailed(p.Step(p.UPGRADE, left, 'apply at start'), (f"{len(stale)} instance(s) are not on the "
+                                                                         "latest model after a start: "
+                                                                         f"{', '.join(stale[:10])}."))
 
     def _setVmGroup(self, step):
         refused_members = []
@@ -301,8 +301,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 refused_members.append(key)  # refused while allocated: moved while deallocated below
                 return
             if not same_id(_vm_group(result), step.group):
-                raise StepFailed(step, 'VM {} reports group {} after it was set to {}.'.format(
-                    vm.name, _vm_group(result), step.group))
+                raise StepFailed(step, (f'VM {vm.name} reports group {_vm_group(result)} after it was set to '
+                                        f'{step.group}.'))
         self._each(step, one)
         if refused_members:
             self._vm_group_by_deallocation(step, [k for k in step.targets if k in refused_members])
@@ -316,7 +316,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                        ', '.join(keys[:10]))
         batches = p._batches(tuple(keys), self.max_unavailable, len(self.members))  # pylint: disable=protected-access
         for label, batch in batches:
-            self._take_down(batch, 'an allocated member must be deallocated to change group: ' + p.FLEX_DOC)
+            self._take_down(batch, f"an allocated member must be deallocated to change group: {p.FLEX_DOC}")
             self._setVmGroup(p.Step(p.SET_VM_GROUP, batch, step.reason, group=step.group, batch=label))
             if not self.leave_deallocated:
                 self._start(p.Step(p.START, batch, 'start again the members of this batch', batch=label))
@@ -379,8 +379,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 self.rg, self.name, vm_instance_i_ds=_bytes(ids)(), polling=polling(action=True)).result(), applied)
             wrong = self._not_yet(step, done)
         if wrong:
-            raise StepFailed(step, '{} member(s) did not reach the expected power state: {}.'.format(
-                len(wrong), p.listed(sorted(wrong))))
+            raise StepFailed(step, (f'{len(wrong)} member(s) did not reach the expected power state: '
+                                    f'{p.listed(sorted(wrong))}.'))
 
     def _not_yet(self, step, done):
         states = read_members(self.client, self.scale_set)
@@ -399,8 +399,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         self.deferred |= later  # accepted, applied at the next start (checked after the run's starts)
         stale = [k for k in stale if k not in later]
         if stale:
-            raise StepFailed(step, '{} instance(s) are not on the latest model after the upgrade: {}.'.format(
-                len(stale), p.listed(stale)))
+            raise StepFailed(step, (f'{len(stale)} instance(s) are not on the latest model after the upgrade: '
+                                    f'{p.listed(stale)}.'))
 
     def _waitForUpgrade(self, step):
         """Automatic and Rolling policies: Azure upgrades the instances. Rolling: follow the rolling upgrade's
@@ -420,9 +420,9 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 if not stale:
                     return
                 if code in ('Faulted', 'Cancelled'):
-                    raise StepFailed(step, 'The rolling upgrade ended {}{}; {} instance(s) are not on the new model: '
-                                           '{}.'.format(code, ': ' + status[2] if status[2] else '', len(stale),
-                                                        p.listed(stale)))
+                    raise StepFailed(step, ("The rolling upgrade ended "
+                                            f"{code}{(f': {status[2]}' if status[2] else '')}; {len(stale)} "
+                                            f"instance(s) are not on the new model: {p.listed(stale)}."))
                 if rolling:  # no rolling upgrade runs: Azure may leave it to us after a model change
                     idle_since = self.clock() if idle_since is None else idle_since
                     if self.clock() - idle_since >= ROLL_GRACE:
@@ -430,9 +430,9 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                         return
                 self.progress.advance(len(step.targets) - len(stale), len(step.targets))
             if self.clock() > deadline:
-                raise StepFailed(step, 'The {} upgrade policy has not brought every instance to the new model within '
-                                       '{:.0f} seconds, what its batches and pauses allow.'.format(
-                                           self.scale_set.upgrade_mode, bound), TRANSIENT)
+                raise StepFailed(step, (f'The {self.scale_set.upgrade_mode} upgrade policy has not brought every '
+                                        f'instance to the new model within {bound:.0f} seconds, what its batches and '
+                                        'pauses allow.'), TRANSIENT)
             self._pause(delay)
             delay = min(delay * 2, POLL_MAX)
 
@@ -524,7 +524,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 if kind != TRANSIENT:
                     raise StepFailed(step, describe(ex), kind) from ex
                 if attempt == ATTEMPTS:
-                    raise StepFailed(step, '{} (after {} attempts)'.format(describe(ex), ATTEMPTS), kind) from ex
+                    raise StepFailed(step, f'{describe(ex)} (after {ATTEMPTS} attempts)', kind) from ex
                 wait_for = max(delay, retry_after(ex) or 0.0)
                 logger.warning('%s failed (%s); retrying in %.0f s', step.action, describe(ex), wait_for)
                 self._pause(wait_for)

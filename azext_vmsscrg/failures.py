@@ -97,7 +97,7 @@ def error_message(ex):
 
 def describe(ex):
     code = error_code(ex)
-    return '{}: {}'.format(code, error_message(ex)) if code else error_message(ex)
+    return f'{code}: {error_message(ex)}' if code else error_message(ex)
 
 
 def refused(ex):

@@ -75,7 +75,7 @@ class Unit:
     @property
     def label(self):
         ss = self.snapshot.scale_set
-        return 'standalone VMs in {}'.format(ss.resource_group) if self.standalone else 'scale set ' + ss.name
+        return f'standalone VMs in {ss.resource_group}' if self.standalone else f"scale set {ss.name}"
 
 
 class Clients:
@@ -109,10 +109,10 @@ def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-
     group, error = _read_group(clients.of(group_id), group_id)
     if error is not None:
         if error.status_code == 404:
-            raise ResourceNotFoundError("Capacity reservation group '{}' was not found.".format(group_id),
+            raise ResourceNotFoundError(f"Capacity reservation group '{group_id}' was not found.",
                                         recommendation="Check --capacity-reservation-group: 'az capacity reservation "
                                                        "group list -o table' lists the groups you can read.")
-        raise UnclassifiedUserFault("Cannot read capacity reservation group '{}': {}".format(group_id, error.message))
+        raise UnclassifiedUserFault(f"Cannot read capacity reservation group '{group_id}': {error.message}")
     parts = _parse(group_id)
     shown = clients.of(group_id).capacity_reservation_groups.get(parts['resource_group'], parts['name'])
     shared = tuple(s.id.rstrip('/').rsplit('/', 1)[-1] for s in (shown.sharing_profile.subscription_ids or ())
@@ -152,7 +152,7 @@ def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-
                 if same_id(held, group_id):
                     scale_sets.setdefault(normalize_id(vmss.id), vmss.id)
         except HttpResponseError as ex:
-            unreadable.append(_read_error('/subscriptions/' + subscription, ex))
+            unreadable.append(_read_error(f"/subscriptions/{subscription}", ex))
     return Members(group, shared, tuple(sorted(scale_sets.values(), key=str.lower)),
                    tuple(sorted(vms.values(), key=str.lower)), tuple(unreadable))
 
@@ -165,8 +165,8 @@ def _subscriptions(own, shared):
 
 
 def _scale_set_id(parts):
-    return '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}'.format(
-        parts['subscription'], parts['resource_group'], parts['name'])
+    return (f"/subscriptions/{parts['subscription']}/resourceGroups/{parts['resource_group']}"
+            f"/providers/Microsoft.Compute/virtualMachineScaleSets/{parts['name']}")
 
 
 def scale_set_survey(clients, scale_set_id):
@@ -187,8 +187,8 @@ def standalone_snapshots(clients, group, vm_ids):
     for ids in by_scope.values():
         vm_parts = _parse(ids[0])
         client = clients(vm_parts['subscription'])
-        scale_set = ScaleSet(id='{}/virtualMachines/{}'.format(group.id, vm_parts['resource_group']),
-                             name='virtual machines of {}'.format(vm_parts['resource_group']),
+        scale_set = ScaleSet(id=f"{group.id}/virtualMachines/{vm_parts['resource_group']}",
+                             name=f"virtual machines of {vm_parts['resource_group']}",
                              resource_group=vm_parts['resource_group'], orchestration_mode=FLEXIBLE,
                              upgrade_mode='Manual', zones=(), sku_name=None, capacity=None, has_vm_profile=False,
                              model_group_id=None, member_ids=tuple(ids))
@@ -224,17 +224,17 @@ def build_group_status(members, scale_sets, vms, record=None):
     vms_on = [vm for vm in vms if same_id(vm['capacityReservationGroup'], group.id)]
     blockers = []
     if on_group:
-        blockers.append('{} scale set(s) have their model or instances on the group: {}'.format(
-            len(on_group), ', '.join(s['name'] for s in on_group)))
+        blockers.append(f"{len(on_group)} scale set(s) have their model or instances on the group: "
+                        f"{', '.join((s['name'] for s in on_group))}")
     if vms_on:
-        blockers.append('{} standalone virtual machine(s) are on the group: {}'.format(
-            len(vms_on), ', '.join(vm['name'] for vm in vms_on)))
+        blockers.append(f"{len(vms_on)} standalone virtual machine(s) are on the group: "
+                        f"{', '.join((vm['name'] for vm in vms_on))}")
     if members.unreadable:
-        blockers.append('{} member(s) or subscription(s) could not be read, and may hold the group: {}'.format(
-            len(members.unreadable), ', '.join(e.resource_id for e in members.unreadable)))
+        blockers.append(f"{len(members.unreadable)} member(s) or subscription(s) could not be read, and may hold the "
+                        f"group: {', '.join((e.resource_id for e in members.unreadable))}")
     if group.reservations:
-        blockers.append('{} capacity reservation(s) must be deleted first, once nothing is associated: {}'.format(
-            len(group.reservations), ', '.join(r.name for r in group.reservations)))
+        blockers.append(f"{len(group.reservations)} capacity reservation(s) must be deleted first, once nothing is "
+                        f"associated: {', '.join((r.name for r in group.reservations))}")
     return {
         'capacityReservationGroup': group.id,
         'name': resource_name(group.id),
@@ -276,13 +276,13 @@ def delete_commands(group):
 
 def _next_action(group, occupied, record):
     rg, name = _parse(group.id)['resource_group'], resource_name(group.id)
-    detach = 'az vmss capacity-reservation detach -g {} --crg {} --yes'.format(rg, name)
+    detach = f'az vmss capacity-reservation detach -g {rg} --crg {name} --yes'
     if record is not None:
-        return 'A group-wide {} run did not finish: run {} to finish it (it starts again what it stopped).'.format(
-            record.describe(), detach)
+        return (f'A group-wide {record.describe()} run did not finish: run {detach} to finish it (it starts again what '
+                'it stopped).')
     if occupied:
-        return '{} (add --delete-group to delete the reservations and the group too)'.format(detach)
-    return 'Nothing is on the group; delete it with: ' + '; '.join(delete_commands(group))
+        return f'{detach} (add --delete-group to delete the reservations and the group too)'
+    return f"Nothing is on the group; delete it with: {'; '.join(delete_commands(group))}"
 
 
 # --- the group-wide detach -------------------------------------------------------------------------
@@ -299,13 +299,13 @@ def plan_group(group, snapshots, intent, restores):
              for plan in plans]
     if all(plan.is_noop() for plan in plans):
         return (), plans
-    reason = ('{}, option 2, step 1: an allocated VM may leave its reservation only at capacity 0; set once for '
-              'every member of the group'.format(p.DETACH_DOC))
+    reason = (f'{p.DETACH_DOC}, option 2, step 1: an allocated VM may leave its reservation only at capacity 0; set '
+              'once for every member of the group')
     return tuple(p.Step(p.SET_CAPACITY, (r.id,), reason, capacity=0) for r in group.reservations if r.capacity), plans
 
 
 def group_journal(cmd, group_id):
-    return Journal(cmd.cli_ctx.config.config_dir, group_id, name='capacityreservationgroup.' + resource_name(group_id))
+    return Journal(cmd.cli_ctx.config.config_dir, group_id, name=f"capacityreservationgroup.{resource_name(group_id)}")
 
 
 def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  # pylint: disable=too-many-locals
@@ -321,9 +321,9 @@ def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  #
         members = survey_group(clients, group_id, record.members if record else ())
         if members.unreadable:
             raise ValidationError(
-                'Cannot detach everything from group {}: {} member(s) or subscription(s) could not be read: {}.'
-                .format(resource_name(group_id), len(members.unreadable), '; '.join(
-                    '{} ({})'.format(e.resource_id, e.message) for e in members.unreadable[:5])),
+                f"Cannot detach everything from group {resource_name(group_id)}: {len(members.unreadable)} member(s) "
+                "or subscription(s) could not be read: "
+                f"{'; '.join(f'{e.resource_id} ({e.message})' for e in members.unreadable[:5])}.",
                 recommendation='Get read access to them (or detach them from their own subscription), then run '
                                'this command again.')
         surveys = [scale_set_survey(clients, s) for s in members.scale_sets]
@@ -365,8 +365,8 @@ def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  #
         members, surveys = read()
         first_now, units_now = planned(members, surveys)
         if _steps(first_now, units_now) != _steps(first, units):
-            ask_to_continue('The group changed since the plan was shown.\n' + _summary(
-                members.group, first_now, units_now, delete_group))
+            ask_to_continue("The group changed since the plan was "
+                            f"shown.\n{_summary(members.group, first_now, units_now, delete_group)}")
         first, units = first_now, units_now
         busy = [u for u in units if not u.plan.is_noop()]
 
@@ -448,9 +448,10 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
             _compensate_all(busy, executors, _compensate)
             raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
                                   'waited for, and the members this run deallocated that were running were started '
-                                  'again.\n' + '\n'.join('{}: {}'.format(u.label, where(_read_or_none(
-                                      partial(_reread, clients, u)), u.intent)) for u in busy),
-                                  recommendation='To finish the job, run: ' + again) from ex
+                                  'again.\n' + '\n'.join(
+                                      f'{u.label}: {where(_read_or_none(partial(_reread, clients, u)), u.intent)}'
+                                      for u in busy),
+                                  recommendation=f"To finish the job, run: {again}") from ex
         except Exception:
             _compensate_all(busy, executors, _compensate)
             raise
@@ -536,19 +537,19 @@ def _steps(first, units):
 
 
 def _summary(group, first, units, delete_group):
-    lines = ['This will detach everything from capacity reservation group {}:'.format(resource_name(group.id))]
+    lines = [f'This will detach everything from capacity reservation group {resource_name(group.id)}:']
     for step in first:
-        lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
-            resource_name(step.targets[0])))
+        lines.append(f'  - set reservation {resource_name(step.targets[0])} to capacity 0: it no longer guarantees '
+                     'capacity to anyone')
     for unit in units:
         if not unit.plan.is_noop():
             ss = unit.snapshot.scale_set
-            what = unit.label if unit.standalone else '{} ({}, {} upgrade policy)'.format(
-                unit.label, ss.orchestration_mode, ss.upgrade_mode)
+            what = unit.label if unit.standalone else (f'{unit.label} ({ss.orchestration_mode}, {ss.upgrade_mode} '
+                                                       'upgrade policy)')
             details = summary(unit.snapshot, unit.intent, unit.plan).split('\n')[1:]
-            lines.append('  {}:\n{}'.format(what, '\n'.join('  ' + line for line in details)))
+            lines.append('  {}:\n{}'.format(what, '\n'.join(f"  {line}" for line in details)))
     if delete_group:
-        lines.append('Then delete its {} reservation(s) and the group itself.'.format(len(group.reservations)))
+        lines.append(f'Then delete its {len(group.reservations)} reservation(s) and the group itself.')
     return '\n'.join(lines)
 
 
@@ -590,22 +591,22 @@ def _delete_group(clients, group, sleep=time.sleep, clock=time.monotonic):
     rg, name = _parse(group.id)['resource_group'], resource_name(group.id)
     for reservation in group.reservations:
         _retry_delete(lambda r=reservation: client.capacity_reservations.begin_delete(
-            rg, name, r.name, polling=polling()).result(), 'Deleting reservation ' + reservation.name, sleep, clock)
+            rg, name, r.name, polling=polling()).result(), f"Deleting reservation {reservation.name}", sleep, clock)
         try:
             client.capacity_reservations.get(rg, name, reservation.name)
-            raise AzureResponseError('Reservation {} still exists after it was deleted.'.format(reservation.name),
-                                     recommendation='Run: ' + RESERVATION_COMMAND.format(rg, name, reservation.name))
+            raise AzureResponseError(f'Reservation {reservation.name} still exists after it was deleted.',
+                                     recommendation=f"Run: {RESERVATION_COMMAND.format(rg, name, reservation.name)}")
         except Gone:
             pass
-    _retry_delete(lambda: client.capacity_reservation_groups.delete(rg, name), 'Deleting group ' + name, sleep, clock)
+    _retry_delete(lambda: client.capacity_reservation_groups.delete(rg, name), f"Deleting group {name}", sleep, clock)
     try:
         client.capacity_reservation_groups.get(rg, name)
     except Gone:
         logger.warning('Deleted capacity reservation group %s and its %d reservation(s).', name,
                        len(group.reservations))
         return True
-    raise AzureResponseError('Group {} still exists after it was deleted.'.format(name),
-                             recommendation='Run: ' + GROUP_COMMAND.format(rg, name))
+    raise AzureResponseError(f'Group {name} still exists after it was deleted.',
+                             recommendation=f"Run: {GROUP_COMMAND.format(rg, name)}")
 
 
 def _retry_delete(delete, what, sleep, clock):
@@ -623,7 +624,7 @@ def _retry_delete(delete, what, sleep, clock):
         except HttpResponseError as ex:
             lagging = (error_code(ex) or '').lower() in LAGGING_CODES or classify(ex) == TRANSIENT
             if not lagging or clock() > deadline:
-                raise AzureResponseError('{} failed: {}'.format(what, describe(ex)),
+                raise AzureResponseError(f'{what} failed: {describe(ex)}',
                                          recommendation='Once nothing is associated with the group, run the delete '
                                                         'commands that detach --crg prints.') from ex
             logger.warning('%s: %s; trying again in %.0f s', what, describe(ex), delay)

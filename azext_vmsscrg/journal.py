@@ -43,14 +43,14 @@ class Record:  # pylint: disable=too-many-instance-attributes  # one field per f
     def applies_to(self, action, group_id, now=None):
         """None when this record belongs to a command (action, group) and is fresh; else why it does not."""
         if self.action != action or (action == 'attach' and not same_id(self.group_id, group_id)):
-            return 'it is for {}'.format(self.describe())
+            return f'it is for {self.describe()}'
         if self.age(now) > MAX_AGE:
-            return 'it is {} days old'.format(self.age(now).days)
+            return f'it is {self.age(now).days} days old'
         return None
 
     def describe(self):
-        return '{}{} started {}'.format(self.action, ' to ' + self.group_id if self.group_id else '',
-                                        self.started.isoformat(timespec='seconds'))
+        return (f"{self.action}{(f' to {self.group_id}' if self.group_id else '')} started "
+                f"{self.started.isoformat(timespec='seconds')}")
 
     def to_dict(self):
         return {'action': self.action, 'capacityReservationGroup': self.group_id,
@@ -64,8 +64,8 @@ class Journal:
     def __init__(self, config_dir, scale_set_id, name=None):
         """`name`: the file name without .json, when the record is not a scale set's (group.py)."""
         parts = normalize_id(scale_set_id).strip('/').split('/')
-        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3], (name or parts[-1]).lower()
-                                 + '.json')
+        self.path = os.path.join(config_dir, 'vmsscrg', 'journal', parts[1], parts[3],
+                                 f"{(name or parts[-1]).lower()}.json")
         self.scale_set_id = scale_set_id
 
     def load(self):
@@ -86,7 +86,7 @@ class Journal:
     def save(self, record):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         data = dict(record.to_dict(), scaleSet=self.scale_set_id, saved=_now().isoformat())
-        tmp = self.path + '.tmp'
+        tmp = f"{self.path}.tmp"
         with open(tmp, 'w', encoding='utf-8') as f:
             json.dump(data, f, indent=1)
             f.flush()

@@ -59,8 +59,8 @@ def give_back(previous):
     for reservation_id, capacity in previous:
         parts = reservation_id.strip('/').split('/')
         out.append({'reservation': reservation_id, 'previousCapacity': capacity,
-                    'command': 'az capacity reservation update -g {} -c {} -n {} --capacity {}'.format(
-                        parts[3], parts[7], parts[9], capacity)})
+                    'command': (f'az capacity reservation update -g {parts[3]} -c {parts[7]} -n {parts[9]} --capacity '
+                                f'{capacity}')})
     return out
 
 
@@ -70,14 +70,15 @@ def verify(snapshot, intent, plan, again):
     state = association_state(snapshot, intent.group_id)
     problems = []
     if state != expected:
-        problems.append('its state is {} instead of {}'.format(state, expected))
+        problems.append(f'its state is {state} instead of {expected}')
     power = {p.member_key(i): i.power_state for i in snapshot.instances}
     down = [k for k in plan.restore if k in power and power[k] not in p.RESTARTED]
     if down:
-        problems.append('{} member(s) that were running are not: {}'.format(len(down), p.listed(down)))
+        problems.append(f'{len(down)} member(s) that were running are not: {p.listed(down)}')
     if problems:
-        raise AzureResponseError('Every step succeeded, but reading the scale set back shows that {}.'.format(
-            '; '.join(problems)), recommendation='Run the same command again to finish: ' + again)
+        raise AzureResponseError("Every step succeeded, but reading the scale set back shows that "
+                                 f"{'; '.join(problems)}.",
+                                 recommendation=f"Run the same command again to finish: {again}")
 
 
 def where(snapshot, intent):
@@ -88,48 +89,46 @@ def where(snapshot, intent):
     for i in snapshot.instances[:MEMBERS_LISTED]:
         on = resource_name(i.group_id) if i.group_id else 'no group'
         moved = same_id(i.group_id, intent.group_id) if intent.action == 'attach' else not i.group_id
-        lines.append('  {}: {}, on {}{}'.format(i.name, i.power_state or 'unknown power state', on,
-                                                '' if moved else ' (not moved yet)'))
+        lines.append(f"  {i.name}: {i.power_state or 'unknown power state'}, on "
+                     f"{on}{'' if moved else ' (not moved yet)'}")
     more = len(snapshot.instances) - MEMBERS_LISTED
     if more > 0:
-        lines.append('  ... and {} more (az vmss capacity-reservation status lists them all)'.format(more))
+        lines.append(f'  ... and {more} more (az vmss capacity-reservation status lists them all)')
     model = ''
     if snapshot.scale_set.has_vm_profile:
-        model = " The scale set's model is on {}.".format(
-            resource_name(snapshot.scale_set.model_group_id) or 'no group')
+        model = f" The scale set's model is on {resource_name(snapshot.scale_set.model_group_id) or 'no group'}."
     return 'Each member now:{}\n{}'.format(model, '\n'.join(lines))
 
 
 def failure(error, snapshot, intent, again, returned=None):
     """A step that could not succeed, after compensation: what failed, where each member is, what to do."""
-    message = 'Step {} ({} target(s)) failed: {}\n{}'.format(error.step.action, len(error.step.targets), error,
-                                                             where(snapshot, intent))
+    message = (f'Step {error.step.action} ({len(error.step.targets)} target(s)) failed: '
+               f'{error}\n{where(snapshot, intent)}')
     if error.kind == TRANSIENT:
-        return AzureResponseError(message, recommendation='Azure may succeed later: run the same command again to '
-                                                          'finish the job: ' + again)
+        return AzureResponseError(message, recommendation=("Azure may succeed later: run the same command again to "
+                                                           f"finish the job: {again}"))
     if error.kind == CAPACITY:
         return no_capacity(error, snapshot, intent, again, returned or {})
-    return ValidationError(message, recommendation='Azure refused this request, and would again: fix what the '
-                                                   'error names first, then finish with: ' + again)
+    return ValidationError(message, recommendation=("Azure refused this request, and would again: fix what the error "
+                                                    f"names first, then finish with: {again}"))
 
 
 def no_capacity(error, snapshot, intent, again, returned):
     """Azure had no capacity to start members (after retrying for vmsscrg.allocation_retry_timeout): the run ends
     partial, with the members that could not start back on the group they came from."""
     state = association_state(snapshot, intent.group_id) if snapshot is not None else 'unknown'
-    lines = ['Partial: the {} is not done, the scale set is {}. Azure has no capacity to start {} member(s) without '
-             'a reservation now: {}'.format(intent.action, state, len(error.step.targets), error)]
+    lines = [f'Partial: the {intent.action} is not done, the scale set is {state}. Azure has no capacity to start '
+             f'{len(error.step.targets)} member(s) without a reservation now: {error}']
     if returned:
         groups = sorted({resource_name(g) for g in returned.values() if g})
-        lines.append('{} member(s) were brought back to group {}, whose reservation still holds their capacity, and '
-                     'started there: {}'.format(len(returned), ', '.join(groups),
-                                                ', '.join(sorted(returned)[:MEMBERS_LISTED])))
+        lines.append(f"{len(returned)} member(s) were brought back to group {', '.join(groups)}, whose reservation "
+                     f"still holds their capacity, and started there: {', '.join(sorted(returned)[:MEMBERS_LISTED])}")
     lines.append(where(snapshot, intent))
-    advice = 'This is not fixed by running again at once: on-demand capacity for this size is short in this ' \
-             'region or zone. Try again later: ' + again
+    advice = ("This is not fixed by running again at once: on-demand capacity for this size is short in this region "
+              f"or zone. Try again later: {again}")
     if intent.action == 'detach' and intent.strategy == p.DEALLOCATE_STRATEGY:
-        advice += ('; or, if no other virtual machine uses the group, move the members without a restart: ' +
-                   again.replace(' --yes', ' --strategy {} --yes'.format(p.ZERO_CAPACITY_STRATEGY)))
+        advice += ("; or, if no other virtual machine uses the group, move the members without a restart: "
+                   f"{again.replace(' --yes', f' --strategy {p.ZERO_CAPACITY_STRATEGY} --yes')}")
     return AzureResponseError('\n'.join(lines), recommendation=advice)
 
 
@@ -138,4 +137,4 @@ def interrupted(snapshot, intent, again, done=''):
     return ManualInterrupt((done + ' No' if done else 'Interrupted: no') + ' new work was started, the operations '
                            'Azure had accepted were waited for, and the members this run deallocated that were running '
                            'were started again.\n' + where(snapshot, intent),
-                           recommendation='To finish the job, run: ' + again)
+                           recommendation=f"To finish the job, run: {again}")

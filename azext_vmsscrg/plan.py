@@ -34,13 +34,13 @@ NOT_ALLOCATED = ('deallocated', 'deallocating')
 RESTARTED = ('running', 'starting')
 
 LEARN = 'https://learn.microsoft.com/azure/virtual-machines/'
-DETACH_DOC = '"Remove a virtual machine scale set from a capacity reservation group" ({}' \
-             'capacity-reservation-remove-virtual-machine-scale-set)'.format(LEARN)
-ATTACH_DOC = '"Associate a virtual machine scale set to a capacity reservation group" ({}' \
-             'capacity-reservation-associate-virtual-machine-scale-set)'.format(LEARN)
-FLEX_DOC = '"Associate a virtual machine scale set with Flexible orchestration to a capacity reservation group" ({}' \
-           'capacity-reservation-associate-virtual-machine-scale-set-flex)'.format(LEARN)
-OVERVIEW_DOC = '"Capacity reservation overview" ({}capacity-reservation-overview)'.format(LEARN)
+DETACH_DOC = ('"Remove a virtual machine scale set from a capacity reservation group" '
+              f'({LEARN}capacity-reservation-remove-virtual-machine-scale-set)')
+ATTACH_DOC = ('"Associate a virtual machine scale set to a capacity reservation group" '
+              f'({LEARN}capacity-reservation-associate-virtual-machine-scale-set)')
+FLEX_DOC = ('"Associate a virtual machine scale set with Flexible orchestration to a capacity reservation group" '
+            f'({LEARN}capacity-reservation-associate-virtual-machine-scale-set-flex)')
+OVERVIEW_DOC = f'"Capacity reservation overview" ({LEARN}capacity-reservation-overview)'
 UPGRADE_DOC = '"Upgrade policies for Virtual Machine Scale Sets" (https://learn.microsoft.com/azure/' \
               'virtual-machine-scale-sets/virtual-machine-scale-sets-upgrade-policy)'
 PROTECTION_DOC = '"Instance protection for Azure Virtual Machine Scale Set instances" (https://learn.microsoft.com/' \
@@ -133,8 +133,8 @@ def make_plan(snapshot, intent):
     unknown = [i.name for i in snapshot.instances if not i.group_known]
     if unknown:
         raise UnclassifiedUserFault(
-            "Cannot tell which capacity reservation group {} of the instances ({}) are on, so no safe plan can be "
-            "made.".format(len(unknown), listed(unknown)),
+            f"Cannot tell which capacity reservation group {len(unknown)} of the instances ({listed(unknown)}) are on, "
+            "so no safe plan can be made.",
             recommendation="Get read access to the groups named in 'az vmss capacity-reservation status', then "
                            "run this command again.")
     plan = _detach(snapshot, intent) if intent.action == 'detach' else _attach(snapshot, intent)
@@ -152,18 +152,17 @@ def _with_risk(snapshot, intent, plan):
         risky = _beyond_reservation(snapshot, intent.group_id, started)
     if not risky:
         return plan
-    text = ('{} running member(s) will be started again without a capacity reservation guarantee: where on-demand '
-            'capacity for their size is short, Azure refuses the start (AllocationFailed, or ZonalAllocationFailed '
-            'in a zone). The command then retries for up to vmsscrg.allocation_retry_timeout seconds{}.'.format(
-                len(risky), ' and brings those still down back to the group they came from' if
-                intent.action == 'detach' else ''))
+    back = ' and brings those still down back to the group they came from' if intent.action == 'detach' else ''
+    text = (f"{len(risky)} running member(s) will be started again without a capacity reservation guarantee: where "
+            "on-demand capacity for their size is short, Azure refuses the start (AllocationFailed, or "
+            "ZonalAllocationFailed in a zone). The command then retries for up to vmsscrg.allocation_retry_timeout "
+            f"seconds{back}.")
     group = snapshot.group
     if intent.action == 'detach' and group is not None:
         others = _others(snapshot)
-        text += (' --strategy zero-capacity moves them without a restart ({}).'.format(DETACH_DOC) if not others else
-                 ' --strategy zero-capacity would move them without a restart, but group {} is shared with {} other '
-                 'virtual machine(s), which would lose their reservation.'.format(resource_name(group.id),
-                                                                                  len(others)))
+        text += (f' --strategy zero-capacity moves them without a restart ({DETACH_DOC}).' if not others else
+                 f' --strategy zero-capacity would move them without a restart, but group {resource_name(group.id)} is '
+                 f'shared with {len(others)} other virtual machine(s), which would lose their reservation.')
     return replace(plan, unguaranteed=risky, warnings=plan.warnings + (text,))
 
 
@@ -195,19 +194,19 @@ def _check_settled(snapshot):
     scale_set = snapshot.scale_set
     if snapshot.busy:
         raise ValidationError(
-            "Scale set '{}' {}: another operation is running on it.".format(scale_set.name, snapshot.busy),
-            recommendation='Wait for it to finish (az vmss wait -g {} -n {} --updated), then run this command '
-                           'again; or let the command wait longer: az config set vmsscrg.settle_timeout=SECONDS.'
-                           .format(scale_set.resource_group, scale_set.name))
+            f"Scale set '{scale_set.name}' {snapshot.busy}: another operation is running on it.",
+            recommendation=(f'Wait for it to finish (az vmss wait -g {scale_set.resource_group} -n {scale_set.name} '
+                            '--updated), then run this command again; or let the command wait longer: az config set '
+                            'vmsscrg.settle_timeout=SECONDS.'))
 
 
 def _check_intent(intent):
     if intent.strategy not in STRATEGIES:
-        raise InvalidArgumentValueError("Invalid --strategy '{}'.".format(intent.strategy),
-                                        recommendation='Use one of: {}.'.format(', '.join(STRATEGIES)))
+        raise InvalidArgumentValueError(f"Invalid --strategy '{intent.strategy}'.",
+                                        recommendation=f"Use one of: {', '.join(STRATEGIES)}.")
     if not 1 <= intent.max_unavailable <= 100:
-        raise InvalidArgumentValueError('--max-unavailable must be a percentage from 1 to 100, not {}.'
-                                        .format(intent.max_unavailable))
+        raise InvalidArgumentValueError('--max-unavailable must be a percentage from 1 to 100, not '
+                                        f'{intent.max_unavailable}.')
 
 
 # --- detach -------------------------------------------------------------------------------------
@@ -222,8 +221,8 @@ def _detach(snapshot, intent):
     if scale_set.orchestration_mode == FLEXIBLE:
         return _flexible(snapshot, intent, None, on_group)
     return _uniform_deallocated(snapshot, intent, None, on_group,
-                                reason='{}, option 1, step 1: the model\'s group can change only while no '
-                                       'instance is allocated'.format(DETACH_DOC))
+                                reason=(f'{DETACH_DOC}, option 1, step 1: the model\'s group can change only while no '
+                                        'instance is allocated'))
 
 
 def _restart_only(snapshot, intent):
@@ -254,17 +253,18 @@ def _refuse_ephemeral(snapshot, intent, to_deallocate):
         fix = ("Use --strategy zero-capacity: it sets the group's reservations to capacity 0 and moves the instances "
                "while they keep running.")
         if others and not intent.force:
-            fix = ("Use --strategy zero-capacity --force: it sets the group's reservations to capacity 0 and moves the "
-                   "instances while they keep running. The group is shared: this also takes the reservation away "
-                   "from {} other virtual machine(s) ({}); the command prints how to give the capacity back."
-                   .format(len(others), listed([_short(o) for o in others])))
+            fix = ("Use --strategy zero-capacity --force: it sets the group's reservations to capacity 0 and moves "
+                   "the instances while they keep running. The group is shared: this also takes the reservation away "
+                   f"from {len(others)} other virtual machine(s) ({listed([_short(o) for o in others])}); the command "
+                   "prints how to give the capacity back.")
     else:
-        fix = ("Instances with an ephemeral OS disk can only be re-created: scale the set in to 0 (az vmss scale -g {} "
-               "-n {} --new-capacity 0), run this command again, then scale it back out; new instances are created "
-               "on the group.".format(scale_set.resource_group, scale_set.name))
+        fix = ("Instances with an ephemeral OS disk can only be re-created: scale the set in to 0 (az vmss scale -g "
+               f"{scale_set.resource_group} -n {scale_set.name} --new-capacity 0), run this command again, then scale "
+               "it back out; new instances are created on the group.")
     raise ValidationError(
-        "Scale set '{}' uses an ephemeral OS disk{}, and Azure cannot deallocate instances with one ({})."
-        .format(scale_set.name, ' (members {})'.format(_members(members)) if members else '', DETACH_DOC),
+        f"Scale set '{scale_set.name}' uses an ephemeral OS "
+        f"disk{(f' (members {_members(members)})' if members else '')}, and Azure cannot deallocate instances with one "
+        f"({DETACH_DOC}).",
         recommendation=fix)
 
 
@@ -293,28 +293,27 @@ def _detach_zero(snapshot, intent, on_group):
     if others and zeroed and not intent.force:
         force = 'add --force if those machines may lose their reservation (the command prints how to give it back)'
         if _ephemeral(snapshot, [i for i in snapshot.instances if allocated(i)]):
-            fix = 'A' + force[1:] + ('; --strategy deallocate is not possible: Azure cannot deallocate instances with '
-                                     'an ephemeral OS disk.')
+            fix = (f"A{force[1:]}; --strategy deallocate is not possible: Azure cannot deallocate instances with an "
+                   "ephemeral OS disk.")
         else:
-            fix = 'Use --strategy deallocate, which leaves the reservations as they are, or ' + force + '.'
+            fix = f"Use --strategy deallocate, which leaves the reservations as they are, or {force}."
         raise ValidationError(
-            "Setting the reservations of group '{}' to capacity 0 would also take the reservation away from {} other "
-            "virtual machine(s): {}.".format(resource_name(group.id), len(others),
-                                             listed([_short(o) for o in others])),
+            f"Setting the reservations of group '{resource_name(group.id)}' to capacity 0 would also take the "
+            f"reservation away from {len(others)} other virtual machine(s): {listed([_short(o) for o in others])}.",
             recommendation=fix)
-    steps = [Step(SET_CAPACITY, (r.id,), '{}, option 2, step 1: an allocated instance may leave its reservation '
-                                         'only at capacity 0'.format(DETACH_DOC), capacity=0, previous=r.capacity)
+    steps = [Step(SET_CAPACITY, (r.id,), (f'{DETACH_DOC}, option 2, step 1: an allocated instance may leave its '
+                                          'reservation only at capacity 0'), capacity=0, previous=r.capacity)
              for r in zeroed]
     zeroed = tuple(r.id for r in zeroed)
     if scale_set.orchestration_mode == FLEXIBLE:
         if scale_set.has_vm_profile and scale_set.model_group_id:
-            steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
+            steps.append(_model_step(snapshot, None, f'{DETACH_DOC}, option 2, step 2'))
         if on_group:
             steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in on_group),
-                              'each Flexible member changes through its own VM: {}'.format(FLEX_DOC)))
+                              f'each Flexible member changes through its own VM: {FLEX_DOC}'))
         return Plan(tuple(steps), zeroed=zeroed)
     if scale_set.model_group_id:
-        steps.append(_model_step(snapshot, None, '{}, option 2, step 2'.format(DETACH_DOC)))
+        steps.append(_model_step(snapshot, None, f'{DETACH_DOC}, option 2, step 2'))
     steps += _upgrade_steps(snapshot, intent, on_group, model_changes=bool(scale_set.model_group_id))
     return Plan(tuple(steps), zeroed=zeroed)
 
@@ -335,11 +334,10 @@ def _attach(snapshot, intent):
     if target is None:
         error = snapshot.target_error
         if error is None or error.status_code == 404:
-            raise ResourceNotFoundError("Capacity reservation group '{}' was not found.".format(intent.group_id),
+            raise ResourceNotFoundError(f"Capacity reservation group '{intent.group_id}' was not found.",
                                         recommendation="Check --capacity-reservation-group: 'az capacity reservation "
                                                        "group list -o table' lists the groups you can use.")
-        raise UnclassifiedUserFault("Cannot read capacity reservation group '{}': {}".format(
-            intent.group_id, error.message))
+        raise UnclassifiedUserFault(f"Cannot read capacity reservation group '{intent.group_id}': {error.message}")
     _validate_attach(snapshot, target)
     _validate_members(snapshot)
     wanted = target.id
@@ -352,8 +350,8 @@ def _attach(snapshot, intent):
         plan = _flexible(snapshot, intent, wanted, off_target)
     elif _in_place(snapshot, wanted):
         # a zonal scale set on no group (or on the target already: a re-run) is attached in place
-        steps = [_model_step(snapshot, wanted, 'a zonal scale set is attached in place, the model first: {}'.format(
-            ATTACH_DOC))] if model_off else []
+        steps = [_model_step(snapshot, wanted, ('a zonal scale set is attached in place, the model first: '
+                                                f'{ATTACH_DOC}'))] if model_off else []
         steps += _upgrade_steps(snapshot, intent, off_target, model_changes=model_off)
         restore = () if intent.leave_deallocated else _restore(snapshot, intent)
         again = tuple(k for k in restore if _is_stopped_now(snapshot, k))
@@ -374,8 +372,8 @@ def _validate_attach(snapshot, group):
     name = resource_name(group.id)
     fix = 'Choose another --capacity-reservation-group, or change the scale set.'
     if group.location and scale_set.location and _region(group.location) != _region(scale_set.location):
-        raise ValidationError("Group '{}' is in {}, the scale set in {}: they must be in the same region."
-                              .format(name, group.location, scale_set.location), recommendation=fix)
+        raise ValidationError(f"Group '{name}' is in {group.location}, the scale set in {scale_set.location}: they "
+                              "must be in the same region.", recommendation=fix)
     zoned = [i for i in snapshot.instances if i.zone]
     unzoned = [i for i in snapshot.instances if not i.zone] if scale_set.orchestration_mode == FLEXIBLE else []
     zones = set(scale_set.zones) | {i.zone for i in zoned}
@@ -383,48 +381,48 @@ def _validate_attach(snapshot, group):
     mixed = ("A group is either zonal or regional, so members in a zone and members without one cannot share a group: "
              "delete {} (or re-create them {}), then run this command again.")
     if group.zones and not zones:
-        raise ValidationError("Group '{}' is zonal ({}) and the scale set is regional: a regional scale set needs a "
-                              "regional group.".format(name, ', '.join(group.zones)), recommendation=fix)
+        raise ValidationError(f"Group '{name}' is zonal ({', '.join(group.zones)}) and the scale set is regional: a "
+                              "regional scale set needs a regional group.", recommendation=fix)
     if group.zones and unzoned:
-        raise ValidationError("Member(s) {} of scale set '{}' have no zone, and group '{}' is zonal ({}): a zonal "
-                              "group's reservations serve only VMs in their zones ({}).".format(
-                                  _members(unzoned), scale_set.name, name, ', '.join(group.zones), OVERVIEW_DOC),
+        raise ValidationError(f"Member(s) {_members(unzoned)} of scale set '{scale_set.name}' have no zone, and group "
+                              f"'{name}' is zonal ({', '.join(group.zones)}): a zonal group's reservations serve only "
+                              f"VMs in their zones ({OVERVIEW_DOC}).",
                               recommendation=mixed.format(_members(unzoned), 'in a zone'))
     if zones and not group.zones:
         if scale_set.zones:
-            raise ValidationError("Group '{}' is regional and the scale set is zonal ({}): a regional group serves "
-                                  "only VMs deployed without a zone ({}).".format(
-                                      name, ', '.join(sorted(zones)), OVERVIEW_DOC), recommendation=fix)
-        raise ValidationError("Member(s) {} of scale set '{}' are in zone(s) {}, and group '{}' is regional: a "
-                              "regional group serves only VMs deployed without a zone ({}).".format(
-                                  _members(zoned), scale_set.name, ', '.join(sorted(zones)), name, OVERVIEW_DOC),
+            raise ValidationError(f"Group '{name}' is regional and the scale set is zonal "
+                                  f"({', '.join(sorted(zones))}): a regional group serves only VMs deployed without a "
+                                  f"zone ({OVERVIEW_DOC}).", recommendation=fix)
+        raise ValidationError(f"Member(s) {_members(zoned)} of scale set '{scale_set.name}' are in zone(s) "
+                              f"{', '.join(sorted(zones))}, and group '{name}' is regional: a regional group serves "
+                              f"only VMs deployed without a zone ({OVERVIEW_DOC}).",
                               recommendation=mixed.format(_members(zoned), 'without a zone') if unzoned else
-                              'Choose a zonal --capacity-reservation-group that covers zones {}.'.format(
-                                  ', '.join(sorted(zones))))
+                              "Choose a zonal --capacity-reservation-group that covers zones "
+                              f"{', '.join(sorted(zones))}.")
     if zones - set(group.zones):
-        raise ValidationError("Group '{}' covers zones {}, not the scale set's zones {}.".format(
-            name, ', '.join(group.zones), ', '.join(sorted(zones))), recommendation=fix)
+        raise ValidationError(f"Group '{name}' covers zones {', '.join(group.zones)}, not the scale set's zones "
+                              f"{', '.join(sorted(zones))}.", recommendation=fix)
     if scale_set.orchestration_mode != FLEXIBLE and scale_set.single_placement_group:
-        raise ValidationError("Scale set '{}' has singlePlacementGroup=true, which capacity reservations do not "
-                              "support ({}).".format(scale_set.name, OVERVIEW_DOC),
-                              recommendation="Set it to false first: az vmss update -g {} -n {} --set "
-                                             "singlePlacementGroup=false".format(scale_set.resource_group,
-                                                                                 scale_set.name))
+        raise ValidationError(f"Scale set '{scale_set.name}' has singlePlacementGroup=true, which capacity "
+                              f"reservations do not support ({OVERVIEW_DOC}).",
+                              recommendation=(f"Set it to false first: az vmss update -g {scale_set.resource_group} -n "
+                                              f"{scale_set.name} --set singlePlacementGroup=false"))
     if scale_set.spot:
-        raise ValidationError("Scale set '{}' uses Spot priority, which capacity reservations do not support "
-                              "({}).".format(scale_set.name, OVERVIEW_DOC), recommendation=fix)
+        raise ValidationError(f"Scale set '{scale_set.name}' uses Spot priority, which capacity reservations do not "
+                              f"support ({OVERVIEW_DOC}).", recommendation=fix)
     for size, zone in sorted(_needs(snapshot), key=lambda p: (p[0] or '', p[1] or '')):
         match = _reservation_for(group, size, zone)
         if match is None:
-            raise ValidationError("Group '{}' has no reservation for size {}{}.".format(
-                name, size, ' in zone ' + zone if zone else ''),
-                recommendation="Create one: az capacity reservation create -g {} -c {} -n MyReservation --sku {} "
-                               "--capacity N{}".format(_rg(group.id), name, size, ' --zone ' + zone if zone else ''))
+            raise ValidationError(f"Group '{name}' has no reservation for size "
+                                  f"{size}{(f' in zone {zone}' if zone else '')}.",
+                                  recommendation=(f"Create one: az capacity reservation create -g {_rg(group.id)} "
+                                                  f"-c {name} -n MyReservation --sku {size} --capacity N"
+                                                  f"{(f' --zone {zone}' if zone else '')}"))
         if scale_set.fault_domain_count and match.fault_domain_count and \
                 scale_set.fault_domain_count > match.fault_domain_count:
-            raise ValidationError("Scale set '{}' spreads over {} fault domains, more than reservation '{}' supports "
-                                  "({}).".format(scale_set.name, scale_set.fault_domain_count, match.name,
-                                                 match.fault_domain_count), recommendation=fix)
+            raise ValidationError(f"Scale set '{scale_set.name}' spreads over {scale_set.fault_domain_count} fault "
+                                  f"domains, more than reservation '{match.name}' supports "
+                                  f"({match.fault_domain_count}).", recommendation=fix)
 
 
 def _needs(snapshot):
@@ -458,11 +456,10 @@ def _capacity_warnings(snapshot, group):
     for r in group.reservations:
         others = max(0, (r.allocated or 0) - ours_now.get(r.id, 0))
         if r.id in demand and others + demand[r.id] > r.capacity:
-            warnings.append("Reservation '{}' ({}{}) has capacity {} and {} other allocated virtual machine(s); the "
-                            "{} running instance(s) of this scale set will overallocate it by {}: the excess runs "
-                            "without a capacity guarantee.".format(
-                                r.name, r.sku, ', zone ' + r.zone if r.zone else '', r.capacity, others,
-                                demand[r.id], others + demand[r.id] - r.capacity))
+            warnings.append(f"Reservation '{r.name}' ({r.sku}{(f', zone {r.zone}' if r.zone else '')}) has capacity "
+                            f"{r.capacity} and {others} other allocated virtual machine(s); the {demand[r.id]} running "
+                            "instance(s) of this scale set will overallocate it by "
+                            f"{others + demand[r.id] - r.capacity}: the excess runs without a capacity guarantee.")
     return warnings
 
 
@@ -477,8 +474,9 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     if to_stop:
         steps.append(Step(DEALLOCATE, tuple(member_key(i) for i in to_stop), reason, disruptive=True))
     if model_changes:
-        steps.append(_model_step(snapshot, wanted, '{}, option 1, step 2: change the model\'s group'.format(
-            DETACH_DOC) if wanted is None else 'associate the scale set\'s model with the group: ' + ATTACH_DOC))
+        steps.append(_model_step(snapshot, wanted,
+                                 f'{DETACH_DOC}, option 1, step 2: change the model\'s group' if wanted is None
+                                 else f"associate the scale set's model with the group: {ATTACH_DOC}"))
     stopped = {member_key(i) for i in to_stop}
     steps += _upgrade_steps(snapshot, intent, to_move, model_changes, stopped)
     restore = _restore(snapshot, intent)
@@ -500,11 +498,11 @@ def _upgrade_steps(snapshot, intent, to_move, model_changes, stopped=()):
     pending = keys if model_changes else tuple(member_key(i) for i in to_move)
     _refuse_protected(snapshot, pending)
     if model_changes and policy in ('Automatic', 'Rolling'):
-        return [Step(WAIT_UPGRADE, keys, '{} upgrade policy: Azure brings every instance to the new model{} ({})'
-                     .format(policy, ' in batches' if policy == 'Rolling' else '', UPGRADE_DOC))]
+        return [Step(WAIT_UPGRADE, keys, (f"{policy} upgrade policy: Azure brings every instance to the new "
+                                          f"model{' in batches' if policy == 'Rolling' else ''} ({UPGRADE_DOC})"))]
     down = {member_key(i) for i in snapshot.instances if not allocated(i)} | set(stopped)
-    why = '{} upgrade policy: each instance is brought to the latest model (manualupgrade)'.format(
-        policy if model_changes else 'Any')
+    why = (f"{policy if model_changes else 'Any'} upgrade policy: each instance is brought to the latest model "
+           "(manualupgrade)")
     idle = tuple(k for k in pending if k in down)
     steps = [Step(UPGRADE, idle, why)] if idle else []
     for label, batch in _batches(tuple(k for k in pending if k not in down), intent.max_unavailable, len(keys)):
@@ -517,12 +515,12 @@ def _refuse_protected(snapshot, keys):
     if protected:
         ss = snapshot.scale_set
         raise ValidationError(
-            "Instance(s) {} of scale set '{}' are protected from scale set actions: no upgrade of the scale set "
-            "reaches them, so they cannot change group ({}).".format(_members(protected), ss.name, PROTECTION_DOC),
-            recommendation='Remove the protection first, then run this command again: {}'.format('; '.join(
-                'az vmss update -g {} -n {} --instance-id {} --protect-from-scale-set-actions false'.format(
-                    ss.resource_group, ss.name, i.instance_id) for i in protected[:3])
-                + ('; and so on for the {} others'.format(len(protected) - 3) if len(protected) > 3 else '')))
+            f"Instance(s) {_members(protected)} of scale set '{ss.name}' are protected from scale set actions: no "
+            f"upgrade of the scale set reaches them, so they cannot change group ({PROTECTION_DOC}).",
+            recommendation='Remove the protection first, then run this command again: ' + '; '.join(
+                f'az vmss update -g {ss.resource_group} -n {ss.name} --instance-id {i.instance_id} '
+                '--protect-from-scale-set-actions false' for i in protected[:3])
+            + (f'; and so on for the {len(protected) - 3} others' if len(protected) > 3 else ''))
 
 
 def _validate_members(snapshot):
@@ -530,8 +528,8 @@ def _validate_members(snapshot):
     spot = [i for i in snapshot.instances if i.spot]
     if spot:
         raise ValidationError(
-            "Member(s) {} of scale set '{}' use Spot priority, which capacity reservations do not support ({})."
-            .format(_members(spot), snapshot.scale_set.name, OVERVIEW_DOC),
+            f"Member(s) {_members(spot)} of scale set '{snapshot.scale_set.name}' use Spot priority, which capacity "
+            f"reservations do not support ({OVERVIEW_DOC}).",
             recommendation='Remove the Spot members from the scale set (or make them Regular), then run this '
                            'command again.')
 
@@ -543,7 +541,7 @@ def _members(instances):
 def listed(names, limit=10):
     """The first `limit` names, and how many more there are: 'a, b, c and 7 more'."""
     names = list(names)
-    return ', '.join(names[:limit]) + (' and {} more'.format(len(names) - limit) if len(names) > limit else '')
+    return ', '.join(names[:limit]) + (f' and {len(names) - limit} more' if len(names) > limit else '')
 
 
 def _in_place(snapshot, wanted):
@@ -563,25 +561,24 @@ def _flexible(snapshot, intent, wanted, to_move):
     scale_set = snapshot.scale_set
     steps = []
     if scale_set.has_vm_profile and not same_id(scale_set.model_group_id, wanted):
-        steps.append(_model_step(snapshot, wanted, 'the profile governs VMs created from now on: ' + FLEX_DOC))
+        steps.append(_model_step(snapshot, wanted, f"the profile governs VMs created from now on: {FLEX_DOC}"))
     idle = [i for i in to_move if not allocated(i)]
     in_place = [i for i in to_move if allocated(i) and wanted and i.zone and not i.group_id]
     moving = [i for i in to_move if allocated(i) and i not in in_place]
     _refuse_ephemeral(snapshot, intent, moving)
     if idle:
-        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), 'deallocated members change freely: '
-                                                                            + OVERVIEW_DOC, group=wanted))
+        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in idle), ("deallocated members change freely: "
+                                                                             f"{OVERVIEW_DOC}"), group=wanted))
     if in_place:
-        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in in_place), 'zonal members are attached in '
-                                                                                'place: ' + FLEX_DOC, group=wanted))
+        steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in in_place), ("zonal members are attached in "
+                                                                                 f"place: {FLEX_DOC}"), group=wanted))
     restore = _restore(snapshot, intent)
     for label, batch in _batches(tuple(member_key(i) for i in moving), intent.max_unavailable,
                                  len(snapshot.instances)):
-        why = ('an allocated member must be deallocated to {} ({}); at most {}% of the members at a time'.format(
-            'leave its group' if wanted is None else 'change group', FLEX_DOC if wanted else DETACH_DOC,
-            intent.max_unavailable))
+        why = (f"an allocated member must be deallocated to {'leave its group' if wanted is None else 'change group'} "
+               f"({FLEX_DOC if wanted else DETACH_DOC}); at most {intent.max_unavailable}% of the members at a time")
         steps.append(Step(DEALLOCATE, batch, why, batch=label, disruptive=True))
-        steps.append(Step(SET_VM_GROUP, batch, 'associate each VM: ' + FLEX_DOC if wanted else
+        steps.append(Step(SET_VM_GROUP, batch, f"associate each VM: {FLEX_DOC}" if wanted else
                           'clear each VM\'s association: capacityReservationGroup.id null', group=wanted,
                           batch=label))
         again = tuple(k for k in batch if k in restore)
@@ -614,7 +611,7 @@ def _batches(keys, percent, population):
     """(label, keys) batches of at most `percent` of the population (at least one member each)."""
     size = max(1, math.floor(population * percent / 100.0))
     chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
-    return [('{}/{}'.format(n, len(chunks)), chunk) for n, chunk in enumerate(chunks, 1)]
+    return [(f'{n}/{len(chunks)}', chunk) for n, chunk in enumerate(chunks, 1)]
 
 
 def _same_size(a, b):
@@ -638,23 +635,23 @@ def _rg(resource_id):
 def describe(step):
     """A step in words, with its count: what the confirmation and the progress lines show."""
     n = len(step.targets)
-    batch = ' (batch {})'.format(step.batch) if step.batch else ''
+    batch = f' (batch {step.batch})' if step.batch else ''
     group = resource_name(step.group) if step.group else None
     if step.action == SET_CAPACITY:
         names = ', '.join(resource_name(t) for t in step.targets)
-        return 'set reservation {} to capacity {}'.format(names, step.capacity)
+        return f'set reservation {names} to capacity {step.capacity}'
     if step.action == SET_MODEL_GROUP:
-        return ("associate the scale set's model with group {}".format(group) if group else
+        return (f"associate the scale set's model with group {group}" if group else
                 "remove the scale set's model from its group")
     if step.action == WAIT_UPGRADE:
-        return 'wait for the upgrade policy to bring {} to the new model'.format(_counted(n, 'instance'))
+        return f"wait for the upgrade policy to bring {_counted(n, 'instance')} to the new model"
     if step.action == UPGRADE:
-        return 'upgrade {} to the latest model{}'.format(_counted(n, 'instance'), batch)
+        return f"upgrade {_counted(n, 'instance')} to the latest model{batch}"
     if step.action == SET_VM_GROUP:
-        return ('associate {} with group {}'.format(_counted(n, 'VM'), group) if group else
-                'remove {} from the group'.format(_counted(n, 'VM'))) + batch
-    return '{} {}{}'.format(step.action, _counted(n, 'member'), batch)
+        return (f"associate {_counted(n, 'VM')} with group {group}" if group else
+                f"remove {_counted(n, 'VM')} from the group") + batch
+    return f"{step.action} {_counted(n, 'member')}{batch}"
 
 
 def _counted(n, word):
-    return '{} {}{}'.format(n, word, '' if n == 1 else 's')
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -40,28 +40,28 @@ def summary(snapshot, intent, plan):
     scale_set = snapshot.scale_set
     target = 'to group ' + resource_name(intent.group_id) if intent.action == 'attach' else \
         'from its capacity reservation group'
-    lines = ['This will {} scale set {} ({}, {} upgrade policy) {}:'.format(
-        intent.action, scale_set.name, scale_set.orchestration_mode, scale_set.upgrade_mode, target)]
+    lines = [f'This will {intent.action} scale set {scale_set.name} ({scale_set.orchestration_mode}, '
+             f'{scale_set.upgrade_mode} upgrade policy) {target}:']
     disruption = plan.disruption()
     if disruption['instancesDeallocated']:
-        lines.append('  - deallocate {} instance(s), at most {} at once: each is unavailable from its deallocation '
-                     'until it is started again{}'.format(disruption['instancesDeallocated'], plan.largest_batch(),
-                                                          '' if plan.restore else ' (they are left deallocated)'))
+        lines.append(f"  - deallocate {disruption['instancesDeallocated']} instance(s), at most {plan.largest_batch()} "
+                     "at once: each is unavailable from its deallocation until it is started "
+                     f"again{'' if plan.restore else ' (they are left deallocated)'}")
     if disruption['instancesStartedWithoutReservation']:
-        lines.append('  - start {} of them again without a capacity reservation guarantee: if Azure has no capacity '
-                     'for them then, they go back to the group they came from and the command ends not done'.format(
-                         disruption['instancesStartedWithoutReservation']))
+        lines.append(f"  - start {disruption['instancesStartedWithoutReservation']} of them again without a capacity "
+                     "reservation guarantee: if Azure has no capacity for them then, they go back to the group they "
+                     "came from and the command ends not done")
     left = disruption['instancesLeftDeallocated']
     if left and plan.restore:
-        lines.append('  - {} member(s) that are stopped but allocated ({}) must be deallocated to move and are left '
-                     'deallocated: they were not running'.format(len(left), listed(left)))
+        lines.append(f'  - {len(left)} member(s) that are stopped but allocated ({listed(left)}) must be deallocated '
+                     'to move and are left deallocated: they were not running')
     for reservation in disruption['reservationsSetToZero']:
-        lines.append('  - set reservation {} to capacity 0: it no longer guarantees capacity to anyone'.format(
-            resource_name(reservation)))
-    lines.append('The {} step(s), in order:'.format(len(plan.steps)))
-    lines += ['  {}. {}'.format(n, describe(step)) for n, step in enumerate(plan.steps[:STEPS_LISTED], 1)]
+        lines.append(f'  - set reservation {resource_name(reservation)} to capacity 0: it no longer guarantees '
+                     'capacity to anyone')
+    lines.append(f'The {len(plan.steps)} step(s), in order:')
+    lines += [f'  {n}. {describe(step)}' for n, step in enumerate(plan.steps[:STEPS_LISTED], 1)]
     if len(plan.steps) > STEPS_LISTED:
-        lines.append('  ... and {} more (--dry-run lists them all)'.format(len(plan.steps) - STEPS_LISTED))
+        lines.append(f'  ... and {len(plan.steps) - STEPS_LISTED} more (--dry-run lists them all)')
     return '\n'.join(lines)
 
 
@@ -76,5 +76,5 @@ def changes(first, second):
         lines.append('  - now also deallocates: ' + ', '.join(sorted(new)))
     if gone:
         lines.append('  - no longer deallocates: ' + ', '.join(sorted(gone)))
-    lines.append('  - {} step(s) instead of {}'.format(len(second.steps), len(first.steps)))
+    lines.append(f'  - {len(second.steps)} step(s) instead of {len(first.steps)}')
     return '\n'.join(lines) + '\n'

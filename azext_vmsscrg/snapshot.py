@@ -22,7 +22,7 @@ CHANGING_POWER = ('starting', 'stopping', 'deallocating')
 
 def normalize_id(resource_id):
     """ARM echoes ids in other casings (and examples drop the leading '/'): compare them through this."""
-    return '/' + resource_id.strip('/').lower() if resource_id else None
+    return f"/{resource_id.strip('/').lower()}" if resource_id else None
 
 
 def same_id(first, second):
@@ -131,10 +131,10 @@ class Snapshot:
         """What shows that an operation is running on the scale set, or None when it is settled."""
         state = self.scale_set.provisioning_state
         if state and state.lower() not in SETTLED_STATES:
-            return "is in provisioning state '{}'".format(state)
+            return f"is in provisioning state '{state}'"
         changing = [i.name for i in self.instances if i.power_state in CHANGING_POWER]
         if changing:
-            return 'has members changing power state ({})'.format(', '.join(changing[:5]))
+            return f"has members changing power state ({', '.join(changing[:5])})"
         return None
 
 

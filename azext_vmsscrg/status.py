@@ -83,12 +83,11 @@ def _error(error):
 def _next_action(snapshot, group_id, state, record):  # pylint: disable=too-many-return-statements
     # one answer per state, read top to bottom
     scale_set = snapshot.scale_set
-    command = 'az vmss capacity-reservation {{}} -g {} -n {}'.format(scale_set.resource_group, scale_set.name)
+    command = f'az vmss capacity-reservation {{}} -g {scale_set.resource_group} -n {scale_set.name}'
     if record is not None:  # an unfinished run: the command that finishes it
         finish = command.format(record.action) + (
-            ' --crg ' + _group_argument(scale_set, record.group_id) if record.action == 'attach' else '')
-        return 'A {} run did not finish: run {} to finish it (it starts again what it stopped).'.format(
-            record.describe(), finish)
+            f" --crg {_group_argument(scale_set, record.group_id)}" if record.action == 'attach' else '')
+        return f'A {record.describe()} run did not finish: run {finish} to finish it (it starts again what it stopped).'
     if state == ATTACHED:
         return 'Nothing to do: the scale set and all its instances are on the capacity reservation group.'
     if state == DETACHED:
@@ -97,11 +96,11 @@ def _next_action(snapshot, group_id, state, record):  # pylint: disable=too-many
         return ('Resolve the error in capacityReservationGroupError or associationLookupError (often missing read '
                 'access to a capacity reservation group), then run this command again.')
     missing = snapshot.group_error is not None and snapshot.group_error.status_code == 404
-    attach = command.format('attach') + ' --crg ' + _group_argument(scale_set, group_id) if group_id else None
+    attach = f"{command.format('attach')} --crg {_group_argument(scale_set, group_id)}" if group_id else None
     if attach and not missing and scale_set.has_vm_profile:
         return attach
     if attach and not missing:  # members only, some on a group: either direction finishes the move
-        return '{} to finish attaching, or {} to finish detaching.'.format(attach, command.format('detach'))
+        return f"{attach} to finish attaching, or {command.format('detach')} to finish detaching."
     return command.format('detach')
 
 

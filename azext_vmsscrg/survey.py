@@ -113,20 +113,20 @@ def _get_scale_set(client, resource_group_name, vm_scale_set_name):
     except SdkResourceNotFoundError as ex:
         if ex.error and (ex.error.code or '').lower() == 'resourcegroupnotfound':
             raise ResourceNotFoundError(
-                "Resource group '{}' was not found.".format(resource_group_name),
+                f"Resource group '{resource_group_name}' was not found.",
                 recommendation="Check --resource-group: 'az group list -o table' lists your resource groups."
             ) from ex
         raise ResourceNotFoundError(
-            "Scale set '{}' was not found in resource group '{}'{}.".format(
-                vm_scale_set_name, resource_group_name, _what_else(client, resource_group_name, vm_scale_set_name)),
-            recommendation="Check --name: 'az vmss list -g {} -o table' lists the scale sets there.".format(
-                resource_group_name)) from ex
+            f"Scale set '{vm_scale_set_name}' was not found in resource group "
+            f"'{resource_group_name}'{_what_else(client, resource_group_name, vm_scale_set_name)}.",
+            recommendation=(f"Check --name: 'az vmss list -g {resource_group_name} -o table' lists the scale sets "
+                            "there.")) from ex
     except HttpResponseError as ex:
         if ex.status_code in (401, 403):
-            raise ForbiddenError("Cannot read scale set '{}' in resource group '{}': {}".format(
-                vm_scale_set_name, resource_group_name, ex.error.message if ex.error else ex),
-                recommendation='Check --resource-group, --name or --subscription, and your access to the '
-                               'scale set.') from ex
+            raise ForbiddenError(f"Cannot read scale set '{vm_scale_set_name}' in resource group "
+                                 f"'{resource_group_name}': {ex.error.message if ex.error else ex}",
+                                 recommendation='Check --resource-group, --name or --subscription, and your access '
+                                                'to the scale set.') from ex
         raise
 
 
@@ -138,8 +138,8 @@ def _what_else(client, resource_group_name, name):
     except HttpResponseError:
         return ''
     owner = vm.virtual_machine_scale_set.id if vm.virtual_machine_scale_set else None
-    return ": '{}' is a virtual machine{}".format(name, ", a member of scale set '{}'".format(
-        owner.rstrip('/').rsplit('/', 1)[-1]) if owner else ', not a scale set')
+    where = f", a member of scale set '{owner.rstrip('/').rsplit('/', 1)[-1]}'" if owner else ', not a scale set'
+    return f": '{name}' is a virtual machine{where}"
 
 
 def _scale_set(vmss, resource_group_name):
@@ -171,7 +171,7 @@ def _scale_set(vmss, resource_group_name):
 def _flexible_members(client, resource_group_name, vmss_id):
     """One paged list of the members, then the instance views the list left out, read in parallel."""
     return _members(client, list(client.virtual_machines.list(
-        resource_group_name, filter="'virtualMachineScaleSet/id' eq '{}'".format(vmss_id), expand='instanceView')))
+        resource_group_name, filter=f"'virtualMachineScaleSet/id' eq '{vmss_id}'", expand='instanceView')))
 
 
 def read_vms(client, vm_ids):
@@ -243,7 +243,7 @@ def _lookup_associations(client, subscription_id, read_group):
         shared = [g.id for g in client.capacity_reservation_groups.list_by_subscription(
             resource_ids_only='SharedWithSubscription')]
     except HttpResponseError as ex:
-        error = _read_error('/subscriptions/{}'.format(subscription_id), ex)
+        error = _read_error(f'/subscriptions/{subscription_id}', ex)
         logger.warning("Could not list the capacity reservation groups of subscription %s to find the groups of "
                        "instances that aren't on the latest model: %s", subscription_id, error.message)
         return {}, set(), error
