@@ -314,7 +314,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         logger.warning('Azure refused to change %d running member(s) in place; moving them while deallocated, at '
                        'most %d%% of the members at a time: %s', len(keys), self.max_unavailable,
                        ', '.join(keys[:10]))
-        batches = p._batches(tuple(keys), self.max_unavailable, len(self.members))  # pylint: disable=protected-access
+        batches = p.batches(tuple(keys), self.max_unavailable, len(self.members))
         for label, batch in batches:
             self._take_down(batch, f"an allocated member must be deallocated to change group: {p.FLEX_DOC}")
             self._setVmGroup(p.Step(p.SET_VM_GROUP, batch, step.reason, group=step.group, batch=label))
@@ -445,9 +445,9 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         idle = tuple(k for k in stale if k not in running)
         if idle:
             self._upgradeInstances(p.Step(p.UPGRADE, idle, step.reason))
-        for label, batch in p._batches(tuple(k for k in stale if k in running),  # pylint: disable=protected-access
-                                       self.scale_set.max_batch_percent or p.DEFAULT_MAX_UNAVAILABLE,
-                                       len(self.members)):
+        for label, batch in p.batches(tuple(k for k in stale if k in running),
+                                      self.scale_set.max_batch_percent or p.DEFAULT_MAX_UNAVAILABLE,
+                                      len(self.members)):
             self._upgradeInstances(p.Step(p.UPGRADE, batch, step.reason, batch=label))
 
     def _upgrade_bound(self):

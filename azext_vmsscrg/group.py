@@ -34,8 +34,9 @@ from .journal import Journal, Record, new_record
 from .outcome import failure, intent_options, verify, where
 from .prompt import ask_to_continue, prompting, summary
 from .snapshot import FLEXIBLE, ReadError, ScaleSet, Snapshot, normalize_id, resource_name, same_id
-from .status import build_status
-from .survey import SETTLE_TIMEOUT, _read_error, _read_group, inspect_scale_set, read_vms, wait_until_settled
+from .run import autoscale_warnings, compensate, interruptible, read_or_none, usable_record
+from .status import build_status, read_error_entry, reservation_entry
+from .survey import SETTLE_TIMEOUT, read_error, read_group, inspect_scale_set, read_vms, wait_until_settled
 
 logger = get_logger(__name__)
 
@@ -106,7 +107,7 @@ def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-
     """The group and its members. `remembered`: ids an unfinished group-wide run covered (scale sets and VMs),
     looked at again although the group may no longer list them."""
     from azure.core.exceptions import HttpResponseError
-    group, error = _read_group(clients.of(group_id), group_id)
+    group, error = read_group(clients.of(group_id), group_id)
     if error is not None:
         if error.status_code == 404:
             raise ResourceNotFoundError(f"Capacity reservation group '{group_id}' was not found.",
@@ -135,7 +136,7 @@ def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-
         try:
             listed = {normalize_id(vm.id): vm for vm in clients(subscription).virtual_machines.list(rg)}
         except HttpResponseError as ex:
-            unreadable += [_read_error(vm_id, ex) for vm_id in ids]
+            unreadable += [read_error(vm_id, ex) for vm_id in ids]
             continue
         for vm in (listed[normalize_id(vm_id)] for vm_id in ids if normalize_id(vm_id) in listed):
             if vm.virtual_machine_scale_set is not None:  # a VM deleted since the group listed it is not on it
@@ -152,7 +153,7 @@ def survey_group(clients, group_id, remembered=()):  # pylint: disable=too-many-
                 if same_id(held, group_id):
                     scale_sets.setdefault(normalize_id(vmss.id), vmss.id)
         except HttpResponseError as ex:
-            unreadable.append(_read_error(f"/subscriptions/{subscription}", ex))
+            unreadable.append(read_error(f"/subscriptions/{subscription}", ex))
     return Members(group, shared, tuple(sorted(scale_sets.values(), key=str.lower)),
                    tuple(sorted(vms.values(), key=str.lower)), tuple(unreadable))
 
@@ -218,7 +219,6 @@ def group_status(cmd, client, group_id):
 
 def build_group_status(members, scale_sets, vms, record=None):
     """Pure: the `status --crg` result."""
-    from .status import _error, _reservation
     group = members.group
     on_group = [s for s in scale_sets if s['instancesOnGroup'] or s['modelOnGroup']]
     vms_on = [vm for vm in vms if same_id(vm['capacityReservationGroup'], group.id)]
@@ -242,10 +242,10 @@ def build_group_status(members, scale_sets, vms, record=None):
         'zones': list(group.zones),
         'reservationType': group.reservation_type,
         'sharedWith': list(members.shared_with),
-        'reservations': [_reservation(r) for r in group.reservations],
+        'reservations': [reservation_entry(r) for r in group.reservations],
         'scaleSets': scale_sets,
         'virtualMachines': vms,
-        'unreadable': [_error(e) for e in members.unreadable],
+        'unreadable': [read_error_entry(e) for e in members.unreadable],
         'summary': {'scaleSets': len(on_group), 'virtualMachines': len(vms_on),
                     'reservations': len(group.reservations), 'unreadable': len(members.unreadable)},
         'deletable': not blockers,
@@ -310,11 +310,10 @@ def group_journal(cmd, group_id):
 
 def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  # pylint: disable=too-many-locals
                  delete_group):
-    from .custom import _autoscale_warnings, _usable_record
     clients = Clients(cmd, client)
     timeout = 0 if dry_run else cmd.cli_ctx.config.getint('vmsscrg', 'settle_timeout', fallback=SETTLE_TIMEOUT)
     journal = group_journal(cmd, group_id)
-    record = _usable_record(journal, intent)
+    record = usable_record(journal, intent)
     again = _finish_command(group_id, intent, delete_group)
 
     def read():
@@ -334,7 +333,7 @@ def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  #
         snapshots = [s for s in snapshots or [s() for s in surveys] if not _moved_elsewhere(s, group_id)]
         journals = [None if s.scale_set.member_ids else Journal(cmd.cli_ctx.config.config_dir, s.scale_set.id)
                     for s in snapshots]
-        records = [_usable_record(j, intent) if j else None for j in journals]
+        records = [usable_record(j, intent) if j else None for j in journals]
         restores = [r.running if r else _standalone_restore(record, s) for r, s in zip(records, snapshots)]
         first, plans = plan_group(members.group, snapshots, intent, restores)
         return first, [Unit(s, pl, replace(intent, restore=frozenset(r)), j, rec)
@@ -345,7 +344,7 @@ def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  #
     first, units = planned(members, surveys, snapshots)
     busy = [u for u in units if not u.plan.is_noop()]
     for unit in busy:
-        autoscale = () if unit.standalone else _autoscale_warnings(cmd, unit.snapshot.scale_set)
+        autoscale = () if unit.standalone else autoscale_warnings(cmd, unit.snapshot.scale_set)
         for warning in unit.plan.warnings + autoscale:
             logger.warning('%s', warning)
     if dry_run or not busy:
@@ -424,7 +423,6 @@ class _Recorder:  # pylint: disable=too-few-public-methods
 def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
     """The group's steps, then the units `at_once` at a time; on any failure or interruption, every unit starts
     again what it took down that was running before the error is raised."""
-    from .custom import _compensate, _read_or_none, _interruptible
     executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency=concurrency)
                  for u in busy}
 
@@ -433,27 +431,27 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
         return executors[unit.snapshot.scale_set.id].run(unit.plan.steps, on_deallocate=recorder.on_deallocate(unit))
 
     done = {}
-    with _interruptible():
+    with interruptible():
         try:
             if first:
                 done['group'] = Executor(clients.of(busy[0].snapshot.group.id), busy[0].snapshot,
                                          concurrency=concurrency).run(first)
             done.update(_run_all(busy, run_unit, executors, at_once))
         except StepFailed as ex:
-            _compensate_all(busy, executors, _compensate)
+            _compensate_all(busy, executors, compensate)
             unit = next((u for u in busy if ex.step in u.plan.steps), busy[0])
-            raise failure(ex, _read_or_none(partial(_reread, clients, unit)), unit.intent, again) from ex
+            raise failure(ex, read_or_none(partial(_reread, clients, unit)), unit.intent, again) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
-            _compensate_all(busy, executors, _compensate)
+            _compensate_all(busy, executors, compensate)
             raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
                                   'waited for, and the members this run deallocated that were running were started '
                                   'again.\n' + '\n'.join(
-                                      f'{u.label}: {where(_read_or_none(partial(_reread, clients, u)), u.intent)}'
+                                      f'{u.label}: {where(read_or_none(partial(_reread, clients, u)), u.intent)}'
                                       for u in busy),
                                   recommendation=f"To finish the job, run: {again}") from ex
         except Exception:
-            _compensate_all(busy, executors, _compensate)
+            _compensate_all(busy, executors, compensate)
             raise
     return done
 

@@ -505,7 +505,7 @@ def _upgrade_steps(snapshot, intent, to_move, model_changes, stopped=()):
            "(manualupgrade)")
     idle = tuple(k for k in pending if k in down)
     steps = [Step(UPGRADE, idle, why)] if idle else []
-    for label, batch in _batches(tuple(k for k in pending if k not in down), intent.max_unavailable, len(keys)):
+    for label, batch in batches(tuple(k for k in pending if k not in down), intent.max_unavailable, len(keys)):
         steps.append(Step(UPGRADE, batch, why, batch=label))
     return steps
 
@@ -573,8 +573,8 @@ def _flexible(snapshot, intent, wanted, to_move):
         steps.append(Step(SET_VM_GROUP, tuple(member_key(i) for i in in_place), ("zonal members are attached in "
                                                                                  f"place: {FLEX_DOC}"), group=wanted))
     restore = _restore(snapshot, intent)
-    for label, batch in _batches(tuple(member_key(i) for i in moving), intent.max_unavailable,
-                                 len(snapshot.instances)):
+    for label, batch in batches(tuple(member_key(i) for i in moving), intent.max_unavailable,
+                                len(snapshot.instances)):
         why = (f"an allocated member must be deallocated to {'leave its group' if wanted is None else 'change group'} "
                f"({FLEX_DOC if wanted else DETACH_DOC}); at most {intent.max_unavailable}% of the members at a time")
         steps.append(Step(DEALLOCATE, batch, why, batch=label, disruptive=True))
@@ -607,7 +607,7 @@ def _restore(snapshot, intent):
     return tuple(member_key(i) for i in snapshot.instances if member_key(i) in running)
 
 
-def _batches(keys, percent, population):
+def batches(keys, percent, population):
     """(label, keys) batches of at most `percent` of the population (at least one member each)."""
     size = max(1, math.floor(population * percent / 100.0))
     chunks = [keys[i:i + size] for i in range(0, len(keys), size)]

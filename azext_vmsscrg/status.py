@@ -18,7 +18,7 @@ def build_status(snapshot, record=None):
         group_id = held_group(snapshot.instances)  # members half moved: compare them with the group some hold
     wanted = None if record is not None and record.action == 'detach' else group_id
     instances = [_instance(instance, wanted) for instance in snapshot.instances]
-    reservations = [_reservation(reservation) for reservation in snapshot.group.reservations] if snapshot.group else []
+    reservations = [reservation_entry(r) for r in snapshot.group.reservations] if snapshot.group else []
     state = association_state(snapshot, group_id)
     return {
         'scaleSet': scale_set.id,
@@ -28,9 +28,9 @@ def build_status(snapshot, record=None):
         'sku': {'name': scale_set.sku_name, 'capacity': scale_set.capacity},
         'capacityReservationGroup': snapshot.group_id,
         'capacityReservationGroupSource': snapshot.group_source,
-        'capacityReservationGroupError': _error(snapshot.group_error),
+        'capacityReservationGroupError': read_error_entry(snapshot.group_error),
         'capacityReservationGroupType': snapshot.group.reservation_type if snapshot.group else None,
-        'associationLookupError': _error(snapshot.lookup_error),
+        'associationLookupError': read_error_entry(snapshot.lookup_error),
         'instances': instances,
         'reservations': reservations,
         'summary': {
@@ -58,7 +58,7 @@ def _instance(instance, group_id):
     }
 
 
-def _reservation(reservation):
+def reservation_entry(reservation):
     return {
         'id': reservation.id,
         'name': reservation.name,
@@ -74,7 +74,7 @@ def _reservation(reservation):
     }
 
 
-def _error(error):
+def read_error_entry(error):
     if error is None:
         return None
     return {'id': error.resource_id, 'status': error.status_code, 'code': error.code, 'message': error.message}

@@ -40,32 +40,32 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
     scale_set = _scale_set(vmss, resource_group_name)
     subscription_id = _parse(vmss.id)['subscription']
 
-    def read_group(group_id):
+    def group_of(group_id):
         if not group_id:
             return None, None
         group_subscription = _parse(group_id)['subscription']
         same_subscription = group_subscription.lower() == subscription_id.lower()
-        return _read_group(client if same_subscription else client_for_subscription(group_subscription), group_id)
+        return read_group(client if same_subscription else client_for_subscription(group_subscription), group_id)
 
     def read_target(in_play):
         if not target_group_id or (in_play and normalize_id(in_play) == normalize_id(target_group_id)):
             return None, None
-        return read_group(target_group_id)
+        return group_of(target_group_id)
 
     if scale_set.orchestration_mode == FLEXIBLE:
         members = _flexible_members(client, resource_group_name, vmss.id)
         in_play = group_in_play(scale_set, members)
         # none in play (a detach half done): the group members still hold, whose reservations the plan needs
-        group, group_error = read_group(in_play or held_group(members))
+        group, group_error = group_of(in_play or held_group(members))
         return Snapshot(scale_set, members, group, group_error, None, *read_target(in_play))
 
     vms = list(client.virtual_machine_scale_set_vms.list(resource_group_name, vm_scale_set_name,
                                                          expand='instanceView'))
-    group, group_error = read_group(scale_set.model_group_id)
+    group, group_error = group_of(scale_set.model_group_id)
     instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error,
-                                                 read_group=read_group)
+                                                 read_group=group_of)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
-        group, group_error = read_group(held_group(instances))
+        group, group_error = group_of(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
 
 
@@ -94,7 +94,7 @@ def wait_for_lists(client, group_ids, member_ids, wanted, *, timeout=LIST_LAG_SE
     while True:
         agree = True
         for group_id in {normalize_id(g) for g in group_ids if g}:
-            group, error = _read_group(client, group_id)
+            group, error = read_group(client, group_id)
             if error is not None:
                 return False
             listed = {normalize_id(vm) for vm in group.associated_ids} & ours
@@ -243,7 +243,7 @@ def _lookup_associations(client, subscription_id, read_group):
         shared = [g.id for g in client.capacity_reservation_groups.list_by_subscription(
             resource_ids_only='SharedWithSubscription')]
     except HttpResponseError as ex:
-        error = _read_error(f'/subscriptions/{subscription_id}', ex)
+        error = read_error(f'/subscriptions/{subscription_id}', ex)
         logger.warning("Could not list the capacity reservation groups of subscription %s to find the groups of "
                        "instances that aren't on the latest model: %s", subscription_id, error.message)
         return {}, set(), error
@@ -260,7 +260,7 @@ def _lookup_associations(client, subscription_id, read_group):
     return found, searched, None
 
 
-def _read_group(client, group_id):
+def read_group(client, group_id):
     """The group with its reservations, or the error that kept it from being read."""
     from azure.core.exceptions import HttpResponseError
     parts = _parse(group_id)
@@ -276,7 +276,7 @@ def _read_group(client, group_id):
             if reservation_type == 'Block' else {}
     except HttpResponseError as ex:
         # no warning here: the plan's refusal or the status result names the error, once
-        return None, _read_error(group_id, ex)
+        return None, read_error(group_id, ex)
     return Group(id=group.id,
                  associated_ids=tuple(vm.id for vm in group.virtual_machines_associated or ()),
                  reservations=_reservations(group, reservations, schedules), location=group.location,
@@ -315,7 +315,7 @@ def _reservations(group, reservations, schedules=None):
     return tuple(sorted(result, key=lambda cr: (cr.sku.lower(), cr.zone or '', cr.name.lower())))
 
 
-def _read_error(resource_id, ex):
+def read_error(resource_id, ex):
     error = ex.error
     return ReadError(resource_id=resource_id, status_code=ex.status_code,
                      code=error.code if error else None,
