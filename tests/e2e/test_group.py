@@ -3,10 +3,12 @@
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
 """status --crg and detach --crg: a whole capacity reservation group, checked through stock az."""
+import re
+
 import pytest
 
-from landscapes import (SIZE, associated, crg, flexible, member, model_group, powers, run_killed_after_writes, seed,
-                        uniform, vm_group, writes)
+from landscapes import (SIZE, associated, crg, flexible, member, model_group, powers, run_killed_after_writes,
+                        run_to_file, seed, uniform, vm_group, writes)
 
 FLEX = ["f-0", "f-1", "f-2"]
 VMS = ["vm-a", "vm-b"]
@@ -81,6 +83,35 @@ def test_detach_empties_the_group_and_stock_az_deletes_it(az_sim):
     assert any(c.startswith("az capacity reservation group delete") for c in result["deleteCommands"])
     assert_emptied(az_sim, "gr-detach")
     delete_with_stock_az(az_sim, "gr-detach")
+
+
+def test_progress_to_a_file_is_a_line_per_step_of_each_unit_none_with_only_show_errors(az_sim, tmp_path):
+    landscape(az_sim, "gr-prog")
+    _, plan, _ = group(az_sim, "detach", "gr-prog", "--dry-run")
+    counts = {}
+    for step in plan["steps"]:
+        counts[step["target"]] = counts.get(step["target"], 0) + 1
+    units = {"u": counts["scale set u"], "f": counts["scale set f"],
+             "virtual machines of gr-prog": counts["standalone VMs in gr-prog"]}
+    code, err = run_to_file(az_sim, tmp_path, "vmss", "capacity-reservation", "detach", "-g", "gr-prog", "--crg", "g",
+                            "--yes")
+    assert code == 0, err
+    assert "\r" not in err and "\x1b" not in err, repr(err)
+    lines = err.splitlines()
+    for name, total in units.items():
+        steps = [re.match(r"^\[\d+:\d\d\] {}: Step (\d+)/(\d+): \S".format(re.escape(name)), line)
+                 for line in lines]
+        assert [(int(m[1]), int(m[2])) for m in steps if m] == [(n, total) for n in range(1, total + 1)], err
+        assert [line for line in lines if re.match(r"^\[\d+:\d\d\] {}: Done: {} steps?\.$".format(
+            re.escape(name), total), line)], err
+    assert not [line for line in lines if "Step " in line and "WARNING" in line], err
+    assert_emptied(az_sim, "gr-prog")
+
+    landscape(az_sim, "gr-quiet")
+    code, err = run_to_file(az_sim, tmp_path, "vmss", "capacity-reservation", "detach", "-g", "gr-quiet", "--crg",
+                            "g", "--yes", "--only-show-errors")
+    assert code == 0 and err == "", err
+    assert_emptied(az_sim, "gr-quiet")
 
 
 def test_delete_group_in_one_command(az_sim):
