@@ -3,10 +3,16 @@
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
 """status --crg and detach --crg: a whole capacity reservation group, checked through stock az."""
+import os
 import re
+import signal
+import subprocess
+import time
 
 import pytest
 
+from armsim import lifecycle
+from conftest import AZ, Sim
 from landscapes import (SIZE, associated, crg, flexible, member, model_group, powers, run_killed_after_writes,
                         run_to_file, seed, uniform, vm_group, writes)
 
@@ -195,3 +201,32 @@ def test_a_subscription_that_cannot_be_read_is_reported_and_the_detach_refused(a
     assert code != 0 and "could not be read" in err, err
     assert writes(az_sim, mark, "gr-shared") == []
     assert model_group(az_sim, "gr-shared", "u") is not None
+
+
+def test_sigint_says_where_each_unit_stopped_and_a_rerun_finishes(tmp_path):
+    directory = str(tmp_path / "sim")
+    lifecycle.up(directory, lro_seconds=1)
+    try:
+        sim, rg = Sim(directory), "gr-sigint"
+        landscape(sim, rg)
+        mark = sim.mark()
+        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "--crg", "g", "--yes"],
+                                env=sim.env(), cwd=sim.dir, text=True, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.time() + 120
+        while not [w for w in writes(sim, mark, rg) if w[1].lower().endswith("/deallocate")] and \
+                time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0, err
+        assert re.search(r"^\[\d+:\d\d\] (u|f|virtual machines of gr-sigint): Step 1/\d+: ", err, re.M), err
+        for unit in ("scale set u", "scale set f", "standalone VMs in gr-sigint"):
+            assert re.search(r"^{}: Stopped (in step \d+/\d+: .*|before the first step\.) Each member now:".format(
+                unit), err, re.M), err
+        assert "To finish the job, run: az vmss capacity-reservation detach --crg" in err, err
+        assert "\r" not in err, repr(err)
+        group(sim, "detach", rg, "--yes")
+        assert_emptied(sim, rg)
+    finally:
+        lifecycle.down(directory)
