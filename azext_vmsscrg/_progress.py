@@ -100,22 +100,21 @@ class Progress:
         self.interval = interval
         self.lock = threading.Lock()
         self.run = _Run(clock(), clock())
-        self.prefix = ''
-        self.origin = None  # a part's times count from its whole's start
+        self.prefix = ''  # a part's: its name
 
     def part(self, name):
         """The progress of one of several runs going on at once, from any thread: its own steps, lines that start
         with `name`, and this one's stream, bar, lock and start time."""
         with self.lock:
             part = copy.copy(self)
-            part.prefix, part.origin = f'{name}: ', self.run.started
+            part.prefix = f'{name}: '
             part.run = _Run(self.run.started, self.clock())
         return part
 
     def begin(self, total_steps):
         with self.lock:
-            now = self.clock()
-            self.run = _Run(now if self.origin is None else self.origin, now, total_steps)
+            now = self.clock()  # a part's times count from its whole's start
+            self.run = _Run(self.run.started if self.prefix else now, now, total_steps)
 
     def step(self, n, label):
         """Step `n` (1-based) of begin's total starts: one line."""
