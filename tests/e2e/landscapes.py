@@ -100,6 +100,12 @@ def run_to_file(sim, tmp_path, *args):
 
 
 # --- interruptions ---------------------------------------------------------------------------------
+def interruptible():
+    """For Popen's preexec_fn: Ctrl-C (SIGINT) reaches the child even when pytest was started with SIGINT ignored (in
+    the background of a shell, as CI runners may), which the child would inherit and az then never sees it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_killed_after_writes(sim, args, n_writes, timeout=120):
     """Start `az args`, and SIGKILL it as soon as the simulator has answered `n_writes` write requests."""
     mark = sim.mark()

@@ -13,8 +13,8 @@ import pytest
 
 from armsim import lifecycle
 from conftest import AZ, Sim
-from landscapes import (SIZE, associated, crg, flexible, member, model_group, powers, run_killed_after_writes,
-                        run_to_file, seed, uniform, vm_group, writes)
+from landscapes import (SIZE, associated, crg, flexible, interruptible, member, model_group, powers,
+                        run_killed_after_writes, run_to_file, seed, uniform, vm_group, writes)
 
 FLEX = ["f-0", "f-1", "f-2"]
 VMS = ["vm-a", "vm-b"]
@@ -212,7 +212,8 @@ def test_sigint_says_where_each_unit_stopped_and_a_rerun_finishes(tmp_path):
         mark = sim.mark()
         proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "--crg", "g", "--yes"],
                                 env=sim.env(), cwd=sim.dir, text=True, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                                preexec_fn=interruptible)
         deadline = time.time() + 120
         while not [w for w in writes(sim, mark, rg) if w[1].lower().endswith("/deallocate")] and \
                 time.time() < deadline and proc.poll() is None:
