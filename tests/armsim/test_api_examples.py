@@ -23,9 +23,8 @@ from conformance_replay import REFERENCE, drop, paths, roots
 
 EXAMPLES = os.path.join(REFERENCE, "api-examples")
 API = "?api-version=2024-11-01"
-pytestmark = [pytest.mark.skipif(not os.path.isdir(EXAMPLES),
-                                 reason="reference API examples not found at " + os.path.normpath(EXAMPLES)),
-              pytest.mark.xdist_group("api-examples")]  # one simulator for the module: one worker
+pytestmark = pytest.mark.skipif(not os.path.isdir(EXAMPLES),
+                                reason="reference API examples not found at " + os.path.normpath(EXAMPLES))
 
 # Fields of an example's body that Azure computes: removed before the body creates a resource.
 READ_ONLY = ["id", "name", "type", "etag", "resources", "managedBy", "properties.provisioningState",

@@ -22,9 +22,6 @@ OPTIONS = {"sim": dict(capacity=["eastus:" + D2 + "=0"]),
            "slow": dict(capacity=["eastus:" + D2 + "=0"], lro_seconds=1)}
 
 
-pytestmark = pytest.mark.xdist_group("capacity")  # the module's simulators are started once: one worker
-
-
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
     with contextlib.ExitStack() as stack:

@@ -18,9 +18,8 @@ import pytest
 from conftest import Sim, start_serve
 from conformance_replay import RECORDINGS, Replay, recordings
 
-pytestmark = [pytest.mark.skipif(not os.path.isdir(RECORDINGS),
-                                 reason="reference recordings not found at " + os.path.normpath(RECORDINGS)),
-              pytest.mark.xdist_group("conformance")]  # one simulator for the module: one worker
+pytestmark = pytest.mark.skipif(not os.path.isdir(RECORDINGS),
+                                reason="reference recordings not found at " + os.path.normpath(RECORDINGS))
 
 # (recording glob, kind, field path regex, reason). kind: status | missing | extra | missing header | extra header.
 # A path regex must match the whole path. Every entry must be used by some recording (test_allowlist_is_used).

@@ -19,9 +19,6 @@ from conftest import Sim, sim_up, start_serve
 SPEC = "seed=7,throttle=0.05,error500=0.02,lro-failed:deallocate=0.1,conflict=0.05,reset=0.02,slow=0.1:1.5"
 
 
-pytestmark = pytest.mark.xdist_group("faults")  # the module's simulators are started once: one worker
-
-
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("armsim-faults"))

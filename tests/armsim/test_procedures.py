@@ -25,9 +25,6 @@ GROUP, RESERVATION, VMSS = "myCapacityReservationGroup", "myCapacityReservation"
 ROLLING = {"maxBatchInstancePercent": 34, "pause": "PT1M"}  # batches of one; 0.6 s pauses at --pause-scale 0.01
 
 
-pytestmark = pytest.mark.xdist_group("procedures")  # the module's simulators are started once: one worker
-
-
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     with sim_up(str(tmp_path_factory.mktemp("procedures")), pause_scale=0.01) as s:

@@ -30,9 +30,6 @@ LAG = 4  # seconds of C5 delay in test_c5
 OPTIONS = {"sim": dict(pause_scale=0.01), "opposite": dict(rule_overrides=DECISIONS)}
 
 
-pytestmark = pytest.mark.xdist_group("rules")  # the module's simulators are started once: one worker
-
-
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
     """The three simulators, started at once, by name."""

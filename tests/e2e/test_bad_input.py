@@ -147,7 +147,6 @@ def start_busy(sim, rg, busy):
                        capture_output=True)
 
 
-@pytest.mark.xdist_group("bad-input-busy")  # the tests of slow_sim run in one worker, which starts it once
 @pytest.mark.parametrize("busy", ["model update running", "instances deallocating", "instances stopping"])
 def test_operation_running_on_the_scale_set_is_refused(slow_sim, busy):
     rg = "busy-" + busy.split()[1]
@@ -161,7 +160,6 @@ def test_operation_running_on_the_scale_set_is_refused(slow_sim, busy):
     assert writes(slow_sim, mark, rg) == []
 
 
-@pytest.mark.xdist_group("bad-input-busy")
 def test_run_waits_for_the_running_operation_then_goes_on(slow_sim):
     start_busy(slow_sim, "busy-wait", "instances deallocating")
     mark = slow_sim.mark()

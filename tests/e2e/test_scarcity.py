@@ -16,9 +16,6 @@ RETRY = "2"  # seconds: the bound the tests give the allocation retry
 NAMES = ["m-{}".format(n) for n in range(4)]
 
 
-pytestmark = pytest.mark.xdist_group("scarcity")  # the module's simulators are started once: one worker
-
-
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
     with sim_up(str(tmp_path_factory.mktemp("armsim-scarce"))) as sim:
