@@ -30,9 +30,15 @@ demo: extension
 
 # Style first, so drift fails CI: `make style` (azdev's own check, offline: pylint with azdev's pylintrc and flake8
 # with azdev's .flake8, on the extension), then flake8 with the project's .flake8 on everything else.
+# The tests run in TEST_WORKERS processes (pytest-xdist; 0: in pytest's own): every simulator listens on a free port
+# and every test process has its own Azure CLI configuration (tests/conftest.py). A module's tests run in one process,
+# in order (--dist loadscope), so that a simulator started for the module starts once and a test that reads what the
+# module's other tests recorded sees all of it (--dist loadgroup would not do: pytest 9 ignores the node ids
+# pytest-xdist 3.8 rewrites for it). The slowest tests are listed.
+TEST_WORKERS ?= 2
 test: extension style
 	$(BIN)/flake8 azext_vmsscrg armsim bench tests setup.py .ci
-	@$(PYTEST) tests; rc=$$?; \
+	@$(PYTEST) -n $(TEST_WORKERS) --dist loadscope --durations=25 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
 

@@ -11,10 +11,13 @@
     progress.end(ok=True)                                # a line: [0:42] Done: 4 steps.
     progress.end(ok=False)                               # failed or interrupted: the bar goes, nothing more
     progress.stopped()                                   # then: what was done, for the error that follows
+    web = progress.part('web')                           # runs going on at once (a group's scale sets): lines
+                                                         # [0:03] web: Step 1/4: ..., one stream, lock and clock
 
 One line per step, no level prefix. On a terminal a bar under it counts the step's members; elsewhere (a CI log, a
 file) there is no bar and no carriage return, only a line every `interval` seconds while a step runs long. With
 --only-show-errors nothing is written. Without a CLI context (cli_ctx None) nothing is written either."""
+import copy
 import shutil
 import sys
 import threading
@@ -97,10 +100,21 @@ class Progress:
         self.interval = interval
         self.lock = threading.Lock()
         self.run = _Run(clock(), clock())
+        self.prefix = ''  # a part's: its name
+
+    def part(self, name):
+        """The progress of one of several runs going on at once, from any thread: its own steps, lines that start
+        with `name`, and this one's stream, bar, lock and start time."""
+        with self.lock:
+            part = copy.copy(self)
+            part.prefix = f'{name}: '
+            part.run = _Run(self.run.started, self.clock())
+        return part
 
     def begin(self, total_steps):
         with self.lock:
-            self.run = _Run(self.clock(), self.clock(), total_steps)
+            now = self.clock()  # a part's times count from its whole's start
+            self.run = _Run(self.run.started if self.prefix else now, now, total_steps)
 
     def step(self, n, label):
         """Step `n` (1-based) of begin's total starts: one line."""
@@ -117,7 +131,7 @@ class Progress:
             if self.view.quiet or not total:
                 return
             if self.view.live:
-                self.hook.add(message=f'{done}/{total}  {elapsed(self.clock() - self.run.started)}',
+                self.hook.add(message=f'{self.prefix}{done}/{total}  {elapsed(self.clock() - self.run.started)}',
                               value=done, total_val=total)
             elif self.clock() - self.run.last_line >= self.interval and self.run.current:
                 self._line(f'Step {self.run.current[0]}/{self.run.total_steps}: {done}/{total} done')
@@ -145,7 +159,7 @@ class Progress:
     def _line(self, text):
         now = self.clock()
         self.run.last_line = now
-        self.view.line(f'[{elapsed(now - self.run.started)}] {text}')
+        self.view.line(f'[{elapsed(now - self.run.started)}] {self.prefix}{text}')
 
 
 def _is_terminal(out):

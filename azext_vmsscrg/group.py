@@ -28,6 +28,7 @@ from azure.cli.core.azclierror import (AzureResponseError, ManualInterrupt, Reso
 
 from . import plan as p
 from ._client_factory import cf_compute_for_subscription
+from ._progress import Progress
 from .execute import Cancelled, Executor, StepFailed
 from .failures import TRANSIENT, classify, describe, error_code
 from .journal import Journal, Record, new_record
@@ -371,7 +372,8 @@ def detach_group(cmd, client, group_id, intent, *, concurrency, dry_run, yes,  #
 
     recorder = _Recorder(journal, _group_record(record, intent, units))
     at_once = max(1, cmd.cli_ctx.config.getint('vmsscrg', 'group_concurrency', fallback=GROUP_CONCURRENCY))
-    done = _execute(clients, busy, first, concurrency=concurrency, at_once=at_once, recorder=recorder, again=again)
+    done = _execute(clients, busy, first, concurrency=concurrency, at_once=at_once, recorder=recorder, again=again,
+                    progress=Progress(cmd.cli_ctx))
     for unit in units:
         verify(_reread(clients, unit), unit.intent, unit.plan, again)
         if unit.journal is not None:
@@ -420,22 +422,25 @@ class _Recorder:  # pylint: disable=too-few-public-methods
         return save
 
 
-def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
+def _execute(clients, busy, first, *, concurrency, at_once, recorder, again,  # pylint: disable=too-many-locals
+             progress):
     """The group's steps, then the units `at_once` at a time; on any failure or interruption, every unit starts
-    again what it took down that was running before the error is raised."""
-    executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency=concurrency)
+    again what it took down that was running before the error is raised. `progress`: one line per step of each
+    unit, named after it."""
+    executors = {u.snapshot.scale_set.id: Executor(clients.of(_real_id(u)), u.snapshot, concurrency=concurrency,
+                                                   progress=progress.part(u.snapshot.scale_set.name))
                  for u in busy}
 
-    def run_unit(unit):
-        logger.warning('Detaching %s: %d step(s).', unit.label, len(unit.plan.steps))
+    def run_unit(unit):  # its progress says which steps run
         return executors[unit.snapshot.scale_set.id].run(unit.plan.steps, on_deallocate=recorder.on_deallocate(unit))
 
     done = {}
     with interruptible():
         try:
             if first:
-                done['group'] = Executor(clients.of(busy[0].snapshot.group.id), busy[0].snapshot,
-                                         concurrency=concurrency).run(first)
+                group_id = busy[0].snapshot.group.id
+                done['group'] = Executor(clients.of(group_id), busy[0].snapshot, concurrency=concurrency,
+                                         progress=progress.part(f'group {resource_name(group_id)}')).run(first)
             done.update(_run_all(busy, run_unit, executors, at_once))
         except StepFailed as ex:
             _compensate_all(busy, executors)
@@ -447,7 +452,8 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
             raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
                                   'waited for, and the members this run deallocated that were running were started '
                                   'again.\n' + '\n'.join(
-                                      f'{u.label}: {where(read_or_none(partial(_reread, clients, u)), u.intent)}'
+                                      f'{u.label}: {executors[u.snapshot.scale_set.id].progress.stopped()} '
+                                      f'{where(read_or_none(partial(_reread, clients, u)), u.intent)}'
                                       for u in busy),
                                   recommendation=f"To finish the job, run: {again}") from ex
         except Exception:

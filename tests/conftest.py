@@ -3,11 +3,14 @@
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
 """Shared fixtures: simulators started for a test session, and `az` run against them."""
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -20,6 +23,16 @@ from armsim.client import Client  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 AZ = os.path.join(BIN, "az")
+
+# Set before the CLI is first imported in this process, which reads them then (whichever test module comes first):
+# the extension `make extension` installed (the Makefile exports the same directory), and an Azure CLI configuration
+# directory of each test process's own (each pytest-xdist worker's), away from ~/.azure, for the CLI run in this
+# process (DummyCli, the scenario tests). Recording live keeps the one `source DIR/env` (or `az login`) set up.
+os.environ.setdefault("AZURE_EXTENSION_DIR", os.path.join(os.path.dirname(BIN), "cliextensions"))
+if not os.environ.get("AZURE_TEST_RUN_LIVE"):
+    os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(
+        prefix="vmsscrg-azure-{}-".format(os.environ.get("PYTEST_XDIST_WORKER", "main")))
+    atexit.register(shutil.rmtree, os.environ["AZURE_CONFIG_DIR"], True)
 
 
 class Sim:

@@ -90,7 +90,22 @@ def _power(view):
     return [s["code"].split("/")[1] for s in view["statuses"] if s["code"].startswith("PowerState/")][0]
 
 
+def run_to_file(sim, tmp_path, *args):
+    """`az args 2> FILE`: stderr redirected to a file, as in a CI log. Returns (exit code, stderr text)."""
+    path = tmp_path / "stderr.txt"
+    with open(path, "w") as err:
+        done = subprocess.run([sim_az(sim)] + list(args), env=sim.env(), stdout=subprocess.DEVNULL, stderr=err,
+                              stdin=subprocess.DEVNULL, timeout=300, cwd=sim.dir)
+    return done.returncode, path.read_text()
+
+
 # --- interruptions ---------------------------------------------------------------------------------
+def interruptible():
+    """For Popen's preexec_fn: Ctrl-C (SIGINT) reaches the child even when pytest was started with SIGINT ignored (in
+    the background of a shell, as CI runners may), which the child would inherit and az then never sees it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_killed_after_writes(sim, args, n_writes, timeout=120):
     """Start `az args`, and SIGKILL it as soon as the simulator has answered `n_writes` write requests."""
     mark = sim.mark()

@@ -128,7 +128,8 @@ def test_bad_input_is_refused_before_any_write(sim, args, error_class, text):
 @pytest.fixture(scope="module")
 def slow_sim(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("armsim-busy"))
-    lifecycle.up(directory, lro_seconds=3)
+    # the others' operation must outlast az's start-up, several seconds on a loaded machine (at 3 it did not)
+    lifecycle.up(directory, lro_seconds=8)
     try:
         yield Sim(directory)
     finally:

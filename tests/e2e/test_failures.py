@@ -16,8 +16,8 @@ import time
 import pytest
 
 from conftest import AZ, Sim
-from landscapes import (associated, crg, flexible, member, model_group, move, powers, run_killed_after_writes, seed,
-                        uniform, vm_group, writes)
+from landscapes import (associated, crg, flexible, interruptible, member, model_group, move, powers,
+                        run_killed_after_writes, seed, uniform, vm_group, writes)
 from armsim import lifecycle
 
 
@@ -107,7 +107,7 @@ def test_sigint_during_a_flexible_batch_stops_and_starts_the_batch_again(tmp_pat
         proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "attach", "-g", rg, "-n", "f", "--crg", "g",
                                  "--yes", "--max-unavailable", "20"], env=sim.env(), cwd=sim.dir, text=True,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=interruptible)
         deadline = time.time() + 120
         while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)

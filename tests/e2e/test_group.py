@@ -3,10 +3,18 @@
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
 """status --crg and detach --crg: a whole capacity reservation group, checked through stock az."""
+import os
+import re
+import signal
+import subprocess
+import time
+
 import pytest
 
-from landscapes import (SIZE, associated, crg, flexible, member, model_group, powers, run_killed_after_writes, seed,
-                        uniform, vm_group, writes)
+from armsim import lifecycle
+from conftest import AZ, Sim
+from landscapes import (SIZE, associated, crg, flexible, interruptible, member, model_group, powers,
+                        run_killed_after_writes, run_to_file, seed, uniform, vm_group, writes)
 
 FLEX = ["f-0", "f-1", "f-2"]
 VMS = ["vm-a", "vm-b"]
@@ -81,6 +89,35 @@ def test_detach_empties_the_group_and_stock_az_deletes_it(az_sim):
     assert any(c.startswith("az capacity reservation group delete") for c in result["deleteCommands"])
     assert_emptied(az_sim, "gr-detach")
     delete_with_stock_az(az_sim, "gr-detach")
+
+
+def test_progress_to_a_file_is_a_line_per_step_of_each_unit_none_with_only_show_errors(az_sim, tmp_path):
+    landscape(az_sim, "gr-prog")
+    _, plan, _ = group(az_sim, "detach", "gr-prog", "--dry-run")
+    counts = {}
+    for step in plan["steps"]:
+        counts[step["target"]] = counts.get(step["target"], 0) + 1
+    units = {"u": counts["scale set u"], "f": counts["scale set f"],
+             "virtual machines of gr-prog": counts["standalone VMs in gr-prog"]}
+    code, err = run_to_file(az_sim, tmp_path, "vmss", "capacity-reservation", "detach", "-g", "gr-prog", "--crg", "g",
+                            "--yes")
+    assert code == 0, err
+    assert "\r" not in err and "\x1b" not in err, repr(err)
+    lines = err.splitlines()
+    for name, total in units.items():
+        steps = [re.match(r"^\[\d+:\d\d\] {}: Step (\d+)/(\d+): \S".format(re.escape(name)), line)
+                 for line in lines]
+        assert [(int(m[1]), int(m[2])) for m in steps if m] == [(n, total) for n in range(1, total + 1)], err
+        assert [line for line in lines if re.match(r"^\[\d+:\d\d\] {}: Done: {} steps?\.$".format(
+            re.escape(name), total), line)], err
+    assert not [line for line in lines if "Step " in line and "WARNING" in line], err
+    assert_emptied(az_sim, "gr-prog")
+
+    landscape(az_sim, "gr-quiet")
+    code, err = run_to_file(az_sim, tmp_path, "vmss", "capacity-reservation", "detach", "-g", "gr-quiet", "--crg",
+                            "g", "--yes", "--only-show-errors")
+    assert code == 0 and err == "", err
+    assert_emptied(az_sim, "gr-quiet")
 
 
 def test_delete_group_in_one_command(az_sim):
@@ -164,3 +201,33 @@ def test_a_subscription_that_cannot_be_read_is_reported_and_the_detach_refused(a
     assert code != 0 and "could not be read" in err, err
     assert writes(az_sim, mark, "gr-shared") == []
     assert model_group(az_sim, "gr-shared", "u") is not None
+
+
+def test_sigint_says_where_each_unit_stopped_and_a_rerun_finishes(tmp_path):
+    directory = str(tmp_path / "sim")
+    lifecycle.up(directory, lro_seconds=1)
+    try:
+        sim, rg = Sim(directory), "gr-sigint"
+        landscape(sim, rg)
+        mark = sim.mark()
+        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "--crg", "g", "--yes"],
+                                env=sim.env(), cwd=sim.dir, text=True, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                                preexec_fn=interruptible)
+        deadline = time.time() + 120
+        while not [w for w in writes(sim, mark, rg) if w[1].lower().endswith("/deallocate")] and \
+                time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode != 0, err
+        assert re.search(r"^\[\d+:\d\d\] (u|f|virtual machines of gr-sigint): Step 1/\d+: ", err, re.M), err
+        for unit in ("scale set u", "scale set f", "standalone VMs in gr-sigint"):
+            assert re.search(r"^{}: Stopped (in step \d+/\d+: .*|before the first step\.) Each member now:".format(
+                unit), err, re.M), err
+        assert "To finish the job, run: az vmss capacity-reservation detach --crg" in err, err
+        assert "\r" not in err, repr(err)
+        group(sim, "detach", rg, "--yes")
+        assert_emptied(sim, rg)
+    finally:
+        lifecycle.down(directory)

@@ -5,19 +5,9 @@
 """What a user reads, through real az and the installed wheel: progress on stderr, refusals that name the real
 problem and one way forward, the dry-run's steps in order, and how to give back zero-capacity's reservations."""
 import re
-import subprocess
 
-from conftest import AZ
-from landscapes import capacities, crg, flexible, member, move, run_killed_after_writes, seed, uniform, writes
-
-
-def run_to_file(sim, tmp_path, *args):
-    """`az args 2> FILE`: stderr redirected to a file, as in a CI log. Returns (exit code, stderr text)."""
-    path = tmp_path / 'stderr.txt'
-    with open(path, 'w') as err:
-        done = subprocess.run([AZ] + list(args), env=sim.env(), stdout=subprocess.DEVNULL, stderr=err,
-                              stdin=subprocess.DEVNULL, timeout=300, cwd=sim.dir)
-    return done.returncode, path.read_text()
+from landscapes import (capacities, crg, flexible, member, move, run_killed_after_writes, run_to_file, seed, uniform,
+                        writes)
 
 
 def test_progress_to_a_file_is_plain_lines_and_only_show_errors_prints_nothing(az_sim, tmp_path):

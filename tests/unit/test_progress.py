@@ -144,5 +144,72 @@ def test_advance_from_worker_threads():
     assert sorted(int(line.split(': ')[1].split('/')[0]) for line in lines[1:]) == list(range(1, 201))
 
 
+NAMES = ['web', 'api', 'batch', 'jobs']
+
+
+def run_parts(progress, names):
+    """Each name a part run by its own thread, all at once: 2 steps, the first of 50 members."""
+    barrier = threading.Barrier(len(names), timeout=10)
+
+    def one(name):
+        part = progress.part(name)
+        barrier.wait()
+        part.begin(2)
+        part.step(1, 'deallocate 50 members')
+        for done in range(1, 51):
+            part.advance(done, 50)
+        part.step(2, 'start 50 members')
+        part.end(ok=True)
+
+    workers = [threading.Thread(target=one, args=(name,)) for name in names]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def test_parts_from_threads_write_whole_lines_named_after_their_run():
+    progress, out, clock = reporter(terminal=False, interval=0)
+    clock.now += 7  # a part's times count from the whole's start
+    run_parts(progress, NAMES)
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == len(NAMES) * 53
+    for name in NAMES:
+        mine = [line[len('[0:07] '):] for line in lines if line.startswith(f'[0:07] {name}: ')]
+        assert mine == [f'{name}: Step 1/2: deallocate 50 members'] + [
+            f'{name}: Step 1/2: {done}/50 done' for done in range(1, 51)] + [
+            f'{name}: Step 2/2: start 50 members', f'{name}: Done: 2 steps.']
+    assert '\r' not in out.getvalue()
+
+
+def test_parts_on_a_terminal_name_the_bar_and_stop_on_their_own():
+    progress, out, _ = reporter(terminal=True)
+    web, api = progress.part('web'), progress.part('api')
+    web.begin(2)
+    api.begin(1)
+    web.step(1, 'deallocate 4 members')
+    api.step(1, 'start 2 members')
+    web.advance(1, 4)
+    assert out.getvalue().endswith('] web: 1/4  0:00')
+    api.advance(1, 2)
+    assert out.getvalue().endswith('] api: 1/2  0:00')
+    web.end(ok=False)
+    api.end(ok=True)
+
+    assert web.stopped() == 'Stopped in step 1/2: deallocate 4 members; 0 steps were done before it, and 1/4 of ' \
+                            'its members.'
+    assert api.stopped().startswith('Stopped in step 1/1: start 2 members')
+    lines = [chunk.rsplit('\x1b[K', 1)[-1] for chunk in out.getvalue().split('\n') if chunk]
+    assert lines == ['[0:00] web: Step 1/2: deallocate 4 members', '[0:00] api: Step 1/1: start 2 members',
+                     '[0:00] api: Done: 1 step.']
+
+
+def test_parts_with_only_show_errors_print_nothing():
+    progress, out, _ = reporter(terminal=False, only_show_errors=True, interval=0)
+    run_parts(progress, NAMES)
+    assert out.getvalue() == ''
+
+
 def test_elapsed():
     assert [elapsed(s) for s in (0, 7.9, 62, 3723)] == ['0:00', '0:07', '1:02', '1:02:03']
