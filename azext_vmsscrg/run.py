@@ -61,7 +61,9 @@ def move(cmd, client, survey, intent, *, concurrency, dry_run, yes):
     executor = make_executor(cmd, client, snapshot, intent, concurrency=concurrency, progress=progress)
     executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
 
-    def on_deallocate(keys):
+    def on_deallocate(keys, running=()):
+        nonlocal record
+        record = replace(record, running=record.running | frozenset(running))
         journal.save(replace(record, deallocated=earlier | frozenset(keys)))
     with interruptible():
         try:

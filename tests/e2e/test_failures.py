@@ -71,14 +71,33 @@ def test_a_spot_member_is_refused_before_any_write(az_sim):
     assert vm_group(az_sim, rg, "sp-0") is None and vm_group(az_sim, rg, "sp-1") is None
 
 
-def test_a_protected_instance_is_refused_before_any_write(az_sim):
-    rg = "fl-protect"
-    seed(az_sim, rg, [crg()], [uniform(policy="Automatic", group=None)])
+@pytest.mark.parametrize("policy, zones", [("Automatic", ()), ("Rolling", ("1",)), ("Manual", ())])
+def test_a_protected_instance_is_deallocated_and_upgraded_by_name(az_sim, policy, zones):
+    """No upgrade policy and no whole-set action reaches a protected instance: the plan names it; it ends attached
+    and running like the others."""
+    rg = "fl-protect-" + policy.lower()
+    seed(az_sim, rg, [crg(zones=zones)], [uniform(policy=policy, zones=zones, group=None, capacity=4)])
     az_sim.az("vmss", "update", "-g", rg, "-n", "u", "--instance-id", "1", "--protect-from-scale-set-actions", "true")
     mark = az_sim.mark()
-    code, _, err = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes", expect=None)
-    assert code != 0 and "u_1" in err and "--protect-from-scale-set-actions false" in err
-    assert writes(az_sim, mark) == [] and model_group(az_sim, rg, "u") is None
+    _, result, _ = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes", "--max-unavailable", "25")
+    assert result["status"]["state"] == "attached" and len(associated(az_sim, rg)) == 4
+    assert powers(az_sim, rg, "u") == {str(n): "running" for n in range(4)}
+    reasons = [s["reason"] for s in result["steps"] if "1" in s["targets"]]
+    assert any("Instance protection" in r for r in reasons), reasons
+    assert len(deallocations(az_sim, mark, rg)) == (0 if zones else 2)  # in place, or the whole set and instance 1
+
+
+def test_an_instance_added_just_before_the_first_write_is_deallocated_with_the_whole_set(az_sim):
+    """Autoscale adds an instance after the last read and before the deallocation: the documented whole-set
+    deallocation takes it down too, the model change succeeds, and it ends on the group and running."""
+    rg = "fl-added"
+    seed(az_sim, rg, [crg(zones=())], [uniform(zones=(), group=None)])
+    _, vmss, _ = az_sim.az("vmss", "show", "-g", rg, "-n", "u")
+    az_sim.client.call("POST", "/simulator/scale-out", {"scaleSet": vmss["id"], "count": 1}, auth=False)
+    _, result, err = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes")
+    assert "were added to the scale set since the plan (3)" in err
+    assert result["status"]["state"] == "attached" and len(associated(az_sim, rg)) == 4
+    assert powers(az_sim, rg, "u") == {str(n): "running" for n in range(4)}
 
 
 @pytest.mark.parametrize("end", ["Faulted", "Cancelled"])
