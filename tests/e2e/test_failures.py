@@ -11,6 +11,7 @@ import pty
 import select
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -142,6 +143,48 @@ def test_sigint_during_a_flexible_batch_stops_and_starts_the_batch_again(tmp_pat
         _, result, _ = move(sim, "attach", rg, "f", "--crg", "g", "--yes")
         assert result["status"]["state"] == "attached"
         assert set(powers(sim, rg, "f", names).values()) == {"running"}
+    finally:
+        lifecycle.down(directory)
+
+
+def test_a_second_sigint_aborts_at_once_and_keeps_the_journal(tmp_path):
+    """Flexible detach: Ctrl-C during a batch starts the compensation; a second Ctrl-C aborts it at once, the journal
+    of what the run deallocated stays, and a re-run finishes the job."""
+    directory = str(tmp_path / "sim")
+    lifecycle.up(directory, lro_seconds=2)
+    try:
+        sim = Sim(directory)
+        rg = "fl-sigint2"
+        names = ["j-{}".format(n) for n in range(10)]
+        seed(sim, rg, [crg(zones=())], [flexible(members=[member(n, zone=None) for n in names])])
+        mark = sim.mark()
+        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "-n", "f", "--yes",
+                                 "--max-unavailable", "20"], env=sim.env(), cwd=sim.dir, text=True,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
+        reader.start()
+        deadline = time.time() + 120
+        while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        while not any("press Ctrl-C again" in line for line in err) and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "".join(err)  # compensating: the batch's deallocations are still running
+        os.killpg(proc.pid, signal.SIGINT)
+        aborted = time.time()
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        assert proc.returncode != 0 and time.time() - aborted < 5, "".join(err)
+        assert os.path.exists(journal_path(sim, rg, "f")), "".join(err)
+        with open(journal_path(sim, rg, "f")) as f:
+            record = json.load(f)
+        assert record["action"] == "detach" and record["deallocated"]
+        _, result, _ = move(sim, "detach", rg, "f", "--yes")
+        assert result["status"]["state"] == "detached"
+        assert set(powers(sim, rg, "f", names).values()) == {"running"}
+        assert not os.path.exists(journal_path(sim, rg, "f"))
     finally:
         lifecycle.down(directory)
 
