@@ -159,6 +159,10 @@ def origins_of(snapshot, record):
 def compensate(executor, plan, origins=None):
     try:
         executor.compensate(plan.restore, origins)
+    except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM): abort at once
+        logger.warning('Aborted: members this run deallocated may still be deallocated. The record of them is kept: '
+                       'running the same command again finishes the job and starts them again.')
+        raise
     except Exception as ex:  # pylint: disable=broad-except
         logger.error('Could not start again what this run deallocated: %s', ex)
 

@@ -177,6 +177,7 @@ def test_a_second_sigint_aborts_at_once_and_keeps_the_journal(tmp_path):
         proc.wait(timeout=60)
         reader.join(timeout=10)
         assert proc.returncode != 0 and time.time() - aborted < 5, "".join(err)
+        assert "Aborted: members this run deallocated may still be deallocated" in "".join(err)
         assert os.path.exists(journal_path(sim, rg, "f")), "".join(err)
         with open(journal_path(sim, rg, "f")) as f:
             record = json.load(f)
