@@ -440,12 +440,12 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
                                          concurrency=concurrency).run(first)
             done.update(_run_all(busy, run_unit, executors, at_once))
         except StepFailed as ex:
-            _compensate_all(busy, executors, compensate)
+            _compensate_all(busy, executors)
             unit = next((u for u in busy if ex.step in u.plan.steps), busy[0])
             raise failure(ex, read_or_none(partial(_reread, clients, unit)), unit.intent, again) from ex
         except (KeyboardInterrupt, Cancelled) as ex:
             logger.warning('Interrupted: stopping; press Ctrl-C again to abort at once (the journal is kept).')
-            _compensate_all(busy, executors, compensate)
+            _compensate_all(busy, executors)
             raise ManualInterrupt('Interrupted: no new work was started, the operations Azure had accepted were '
                                   'waited for, and the members this run deallocated that were running were started '
                                   'again.\n' + '\n'.join(
@@ -453,7 +453,7 @@ def _execute(clients, busy, first, *, concurrency, at_once, recorder, again):
                                       for u in busy),
                                   recommendation=f"To finish the job, run: {again}") from ex
         except Exception:
-            _compensate_all(busy, executors, compensate)
+            _compensate_all(busy, executors)
             raise
     return done
 
@@ -492,7 +492,7 @@ def _stop(executors):
         executor.stopping.set()
 
 
-def _compensate_all(units, executors, compensate):
+def _compensate_all(units, executors):
     """Start again, unit by unit in parallel, what each took down that was running."""
     todo = [u for u in units if executors[u.snapshot.scale_set.id].taken_down]
     if not todo:

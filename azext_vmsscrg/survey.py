@@ -63,7 +63,7 @@ def inspect_scale_set(client, resource_group_name, vm_scale_set_name, client_for
                                                          expand='instanceView'))
     group, group_error = group_of(scale_set.model_group_id)
     instances, lookup_error = _uniform_instances(client, subscription_id, vms, group, group_error,
-                                                 read_group=group_of)
+                                                 group_reader=group_of)
     if not scale_set.model_group_id and held_group(instances):  # the model detached, instances not yet
         group, group_error = group_of(held_group(instances))
     return Snapshot(scale_set, instances, group, group_error, lookup_error, *read_target(scale_set.model_group_id))
@@ -203,7 +203,7 @@ def _members(client, vms):
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
 
-def _uniform_instances(client, subscription_id, vms, group, group_error, *, read_group):
+def _uniform_instances(client, subscription_id, vms, group, group_error, *, group_reader):
     """Uniform instances don't carry their association (api 2024-11-01); groups list the instances they hold.
 
     An instance on the latest model holds the model's group, so it is in that group's list or in none.
@@ -217,7 +217,7 @@ def _uniform_instances(client, subscription_id, vms, group, group_error, *, read
     complete = True
     lookup_error = None
     if unresolved:
-        found, searched, lookup_error = _lookup_associations(client, subscription_id, read_group)
+        found, searched, lookup_error = _lookup_associations(client, subscription_id, group_reader)
         associations.update(found)
         # An instance found nowhere holds no group only if the search saw every group that may hold it.
         complete = lookup_error is None and (not unreadable_group or normalize_id(unreadable_group) in searched)
@@ -232,10 +232,10 @@ def _uniform_instances(client, subscription_id, vms, group, group_error, *, read
     return tuple(sorted(instances, key=_instance_order)), lookup_error
 
 
-def _lookup_associations(client, subscription_id, read_group):
+def _lookup_associations(client, subscription_id, group_reader):
     """Every Uniform instance that a group of the subscription lists, mapped to that group; the groups
     searched; and the error that stopped the search. Groups shared with the subscription from another one
-    (listed by id only) are read one by one through `read_group`."""
+    (listed by id only) are read one by one through `group_reader`."""
     from azure.core.exceptions import HttpResponseError
     try:
         groups = list(client.capacity_reservation_groups.list_by_subscription(
@@ -252,7 +252,7 @@ def _lookup_associations(client, subscription_id, read_group):
     for group_id in shared:
         if normalize_id(group_id) in searched:
             continue
-        group, error = read_group(group_id)
+        group, error = group_reader(group_id)
         if error is not None:
             return found, searched, error
         found.update({normalize_id(vm_id): group.id for vm_id in group.associated_ids})
