@@ -409,7 +409,7 @@ def test_a6p_a_whole_set_action_skips_protected_instances_and_one_naming_them_re
 
 
 def test_a6a_an_armed_scale_out_lands_just_before_the_next_action(sim):
-    rg = "a6a"
+    rg = "a6a-scale-out"
     seed(sim, rg, [crg()], [uniform(group=None, capacity=2)])
     _, vmss, _ = sim.az("vmss", "show", "-g", rg, "-n", "u")
     sim.client.call("POST", "/simulator/scale-out", {"scaleSet": vmss["id"], "count": 2}, auth=False)
