@@ -139,10 +139,18 @@ RULES = [
                       "--pause-scale), visible at rollingUpgrades/latest; Manual nothing until POST manualupgrade "
                       "{instanceIds}. latestModelApplied is false until then, and start does not apply a newer "
                       "model (modify-a-vmss.md)", "models.scalesets.follow_policy"),
-    Rule("A6p", "doc", "An instance whose protectionPolicy.protectFromScaleSetActions is true is not upgraded by "
-                       "the Automatic or Rolling policy (virtual-machine-scale-sets-instance-protection); a PUT or "
-                       "PATCH of a Uniform instance sets its protectionPolicy (nothing else of it is modelled)",
+    Rule("A6p", "doc/decision", "An instance whose protectionPolicy.protectFromScaleSetActions is true is not "
+                                "upgraded by the Automatic or Rolling policy, and an action on the whole scale set "
+                                "(no instanceIds, or '*': deallocate, start, ...) skips it (doc: 'protects instance "
+                                "from operations initiated on the scale set (such as upgrade, reimage, deallocate)', "
+                                "virtual-machine-scale-sets-instance-protection). Decision: an action naming the "
+                                "instance in instanceIds (manualupgrade, deallocate) is the 'user-initiated instance "
+                                "operation' the doc does not block, and reaches it. A PUT or PATCH of a Uniform "
+                                "instance sets its protectionPolicy (nothing else of it is modelled)",
          "models.scalesets.protected"),
+    Rule("A6a", "decision", "Test knob: POST /simulator/scale-out {scaleSet, count} makes the Uniform scale set's "
+                            "next action (POST deallocate, start, ...) first add that many running instances, as an "
+                            "autoscale scale-out landing just before it", "models.scalesets.arm_scale_out"),
     Rule("A6f", "decision", "Test knob: POST /simulator/rolling-upgrades {scaleSet, end: Faulted|Cancelled, "
                             "afterBatches} makes the scale set's next rolling upgrade end so after that many batches; "
                             "the instances not yet upgraded keep their model", "models.scalesets.arm_rolling_end"),

@@ -77,10 +77,12 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         self.on_deallocate = None
         self.to_restart = []  # running members a fallback deallocated outside the plan: started at the end
         self.deferred = set()  # deallocated instances whose manualupgrade Azure applies only at their next start
+        self.added = []  # Uniform instances added since the plan (autoscale) that a whole-set deallocation took down
 
     def run(self, steps, on_deallocate=None):
-        """Run `steps` in order; returns one result per step. `on_deallocate(keys)` runs before each deallocation
-        is sent (the journal records the members there)."""
+        """Run `steps` in order; returns one result per step. `on_deallocate(keys, running=())` runs before each
+        deallocation is sent (the journal records the members there), and after a whole-set deallocation that took
+        down instances added since the plan (`running`: to start again)."""
         results = []
         self.on_deallocate = on_deallocate
         self.progress.begin(len(steps))
@@ -249,7 +251,11 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         self._deallocate(p.Step(p.DEALLOCATE, tuple(keys), reason, disruptive=True))
 
     def _finish_fallbacks(self):
-        """Start what a fallback deallocated outside the plan, then apply the upgrades Azure keeps for a start."""
+        """Bring instances added since the plan to the model, start what a fallback (or the whole-set deallocation)
+        took down outside the plan, then apply the upgrades Azure keeps for a start."""
+        stale = self._stale(self.added) if self.added else ()
+        if stale:
+            self._upgradeInstances(p.Step(p.UPGRADE, tuple(stale), 'instances added since the plan, to the model'))
         again = tuple(k for k in self.to_restart if k not in self._running()) if self.to_restart else ()
         if again:
             self._start(p.Step(p.START, again, 'start again what was deallocated to change the association'))
@@ -369,14 +375,16 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                     wrong.append(key)
             self._each(step, one)
         else:
-            ids = {'instanceIds': list(step.targets)}
+            # a whole-set deallocation names no instance, as `az vmss deallocate` does: Azure takes down the instances
+            # added since the plan too (autoscale), and skips those protected from scale set actions
+            ids = None if step.whole_set else _bytes({'instanceIds': list(step.targets)})
             if down:
                 self.taken_down.update(step.targets)
 
             def applied():
                 return True if not self._not_yet(step, done) else None
             self._retry(step, lambda: getattr(self.client.virtual_machine_scale_sets, operation)(
-                self.rg, self.name, vm_instance_i_ds=_bytes(ids)(), polling=polling(action=True)).result(), applied)
+                self.rg, self.name, vm_instance_i_ds=ids and ids(), polling=polling(action=True)).result(), applied)
             wrong = self._not_yet(step, done)
         if wrong:
             raise StepFailed(step, (f'{len(wrong)} member(s) did not reach the expected power state: '
@@ -384,7 +392,26 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
 
     def _not_yet(self, step, done):
         states = read_members(self.client, self.scale_set)
-        return [k for k in step.targets if k in states and not done(states[k].power_state)]
+        if step.whole_set:
+            self._took_down_added(states)
+        added = tuple(self.added) if step.whole_set else ()
+        return [k for k in step.targets + added if k in states and not done(states[k].power_state)]
+
+    def _took_down_added(self, states):
+        """Instances added since the plan, which the whole-set deallocation took down: Azure creates them running, so
+        they are recorded as this run's, brought to the model and started at the end (or by compensation)."""
+        new = [k for k in states if k not in self.members and k not in self.added]
+        if not new:
+            return
+        logger.warning('%d instance(s) were added to the scale set since the plan (%s); the deallocation of the whole '
+                       'set took them down too: they are brought to the new model and started again at the end.',
+                       len(new), p.listed(new))
+        self.added += new
+        self.taken_down.update(new)
+        if not self.leave_deallocated:
+            self.to_restart += new
+        if self.on_deallocate:
+            self.on_deallocate(set(self.taken_down), running=set(new))
 
     def _upgradeInstances(self, step):
         body = {'instanceIds': list(step.targets)}

@@ -411,8 +411,10 @@ class _Recorder:  # pylint: disable=too-few-public-methods
         earlier = unit.record.deallocated if unit.record else frozenset()
         unit_record = new_record(unit.intent, unit.plan.restore, unit.record.started if unit.record else None)
 
-        def save(keys):
+        def save(keys, running=()):
+            nonlocal unit_record
             if unit.journal is not None:
+                unit_record = replace(unit_record, running=unit_record.running | frozenset(running))
                 unit.journal.save(replace(unit_record, deallocated=earlier | frozenset(keys)))
                 return
             ids = frozenset(i.id for i in unit.snapshot.instances if p.member_key(i) in keys)

@@ -68,6 +68,7 @@ class Step:  # pylint: disable=too-many-instance-attributes  # its fields are it
     previous: Optional[int] = None  # SET_CAPACITY: the reservation's capacity before, to give back
     batch: Optional[str] = None  # "2/5" for batched member work
     disruptive: bool = False
+    whole_set: bool = False  # DEALLOCATE of a Uniform set: sent for the whole set, instances added since included
 
     def to_dict(self):
         out = {'action': self.action, 'targets': list(self.targets), 'count': len(self.targets),
@@ -471,8 +472,14 @@ def _uniform_deallocated(snapshot, intent, wanted, to_move, reason):
     to_stop = [i for i in (snapshot.instances if model_changes else to_move) if allocated(i)]
     _refuse_ephemeral(snapshot, intent, to_stop)
     steps = []
-    if to_stop:
-        steps.append(Step(DEALLOCATE, tuple(member_key(i) for i in to_stop), reason, disruptive=True))
+    unprotected = tuple(member_key(i) for i in to_stop if not i.protected)
+    if unprotected:  # the whole set, as the document does (az vmss deallocate): an instance added since goes too
+        steps.append(Step(DEALLOCATE, unprotected, reason, disruptive=True, whole_set=model_changes))
+    protected = tuple(member_key(i) for i in to_stop if i.protected)
+    if protected:
+        steps.append(Step(DEALLOCATE, protected, (f"{reason}; protected from scale set actions, so named one by one: "
+                                                  f"an operation on the whole scale set skips them ({PROTECTION_DOC})"),
+                          disruptive=True))
     if model_changes:
         steps.append(_model_step(snapshot, wanted,
                                  f'{DETACH_DOC}, option 1, step 2: change the model\'s group' if wanted is None
@@ -490,37 +497,34 @@ def _upgrade_steps(snapshot, intent, to_move, model_changes, stopped=()):
     """Bring Uniform instances to the model by upgrade policy (UPGRADE_DOC).
 
     Instances that are deallocated at that point are upgraded in one go; running ones in batches of
-    --max-unavailable, since an upgrade may restart them. Instances protected from scale set actions are not
-    upgraded by any policy: the plan is refused, naming them.
+    --max-unavailable, since an upgrade may restart them. No upgrade policy reaches an instance protected from
+    scale set actions: under Automatic and Rolling they are upgraded explicitly, by instance id (PROTECTION_DOC).
     """
     policy = snapshot.scale_set.upgrade_mode
     keys = tuple(member_key(i) for i in snapshot.instances)
     pending = keys if model_changes else tuple(member_key(i) for i in to_move)
-    _refuse_protected(snapshot, pending)
-    if model_changes and policy in ('Automatic', 'Rolling'):
-        return [Step(WAIT_UPGRADE, keys, (f"{policy} upgrade policy: Azure brings every instance to the new "
-                                          f"model{' in batches' if policy == 'Rolling' else ''} ({UPGRADE_DOC})"))]
     down = {member_key(i) for i in snapshot.instances if not allocated(i)} | set(stopped)
+    if model_changes and policy in ('Automatic', 'Rolling'):
+        protected = {member_key(i) for i in snapshot.instances if i.protected}
+        waited = tuple(k for k in keys if k not in protected)
+        steps = [Step(WAIT_UPGRADE, waited, (f"{policy} upgrade policy: Azure brings every instance to the new "
+                                             f"model{' in batches' if policy == 'Rolling' else ''} ({UPGRADE_DOC})"))
+                 ] if waited else []
+        why = ("protected from scale set actions, so no upgrade policy reaches it: upgraded explicitly by instance id "
+               f"(manualupgrade), a user-initiated instance operation ({PROTECTION_DOC})")
+        return steps + _batched_upgrades(tuple(k for k in keys if k in protected), down, why, intent, len(keys))
     why = (f"{policy if model_changes else 'Any'} upgrade policy: each instance is brought to the latest model "
            "(manualupgrade)")
+    return _batched_upgrades(pending, down, why, intent, len(keys))
+
+
+def _batched_upgrades(pending, down, why, intent, population):
+    """UPGRADE steps: the deallocated instances at once, the running ones in batches of --max-unavailable."""
     idle = tuple(k for k in pending if k in down)
     steps = [Step(UPGRADE, idle, why)] if idle else []
-    for label, batch in batches(tuple(k for k in pending if k not in down), intent.max_unavailable, len(keys)):
+    for label, batch in batches(tuple(k for k in pending if k not in down), intent.max_unavailable, population):
         steps.append(Step(UPGRADE, batch, why, batch=label))
     return steps
-
-
-def _refuse_protected(snapshot, keys):
-    protected = [i for i in snapshot.instances if i.protected and member_key(i) in keys]
-    if protected:
-        ss = snapshot.scale_set
-        raise ValidationError(
-            f"Instance(s) {_members(protected)} of scale set '{ss.name}' are protected from scale set actions: no "
-            f"upgrade of the scale set reaches them, so they cannot change group ({PROTECTION_DOC}).",
-            recommendation='Remove the protection first, then run this command again: ' + '; '.join(
-                f'az vmss update -g {ss.resource_group} -n {ss.name} --instance-id {i.instance_id} '
-                '--protect-from-scale-set-actions false' for i in protected[:3])
-            + (f'; and so on for the {len(protected) - 3} others' if len(protected) > 3 else ''))
 
 
 def _validate_members(snapshot):

@@ -60,12 +60,9 @@ def move(cmd, client, survey, intent, *, concurrency, dry_run, yes):
     progress = Progress(cmd.cli_ctx)
     executor = make_executor(cmd, client, snapshot, intent, concurrency=concurrency, progress=progress)
     executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
-
-    def on_deallocate(keys):
-        journal.save(replace(record, deallocated=earlier | frozenset(keys)))
     with interruptible():
         try:
-            done = executor.run(plan.steps, on_deallocate=on_deallocate)
+            done = executor.run(plan.steps, on_deallocate=recorder(journal, record, earlier))
         except StepFailed as ex:
             compensate(executor, plan, origins)
             say_give_back(previous)
@@ -84,6 +81,16 @@ def move(cmd, client, survey, intent, *, concurrency, dry_run, yes):
     journal.clear()
     say_give_back(previous)
     return result(intent, plan, steps=done, status=build_status(after), previous=previous)
+
+
+def recorder(journal, record, earlier):
+    """What the executor calls before each deallocation: the journal records the members it takes down, and those
+    found running that the plan did not know of (`running`: instances added since), to start them again."""
+    def on_deallocate(keys, running=()):
+        nonlocal record
+        record = replace(record, running=record.running | frozenset(running))
+        journal.save(replace(record, deallocated=earlier | frozenset(keys)))
+    return on_deallocate
 
 
 def make_executor(cmd, client, snapshot, intent, **options):
@@ -157,6 +164,10 @@ def origins_of(snapshot, record):
 def compensate(executor, plan, origins=None):
     try:
         executor.compensate(plan.restore, origins)
+    except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM): abort at once
+        logger.warning('Aborted: members this run deallocated may still be deallocated. The record of them is kept: '
+                       'running the same command again finishes the job and starts them again.')
+        raise
     except Exception as ex:  # pylint: disable=broad-except
         logger.error('Could not start again what this run deallocated: %s', ex)
 

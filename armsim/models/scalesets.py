@@ -267,6 +267,21 @@ def arm_rolling_end(res, code, after_batches=0):
     res.state["rolling_end"] = {"code": code, "after": int(after_batches)}
 
 
+def arm_scale_out(res, count):
+    """Test knob (rule A6a): the scale set's next action (POST deallocate, start, ...) first adds `count` running
+    instances, as an autoscale scale-out that lands just before it would."""
+    if is_flexible(res) or int(count) < 1:
+        raise InvalidParameter("A scale-out can be armed on a Uniform scale set, with count >= 1.", target="count")
+    res.state["scale_out"] = int(count)
+
+
+def _scale_out_armed(backend, res):
+    count = res.state.pop("scale_out", 0)
+    if count:
+        res.body["sku"]["capacity"] = len(members(backend, res)) + count
+        reconcile(backend, res)
+
+
 def latest(res, inst):
     return inst.state.get("model_version") == res.state.get("model_version")
 
@@ -479,6 +494,7 @@ def targets(backend, res, instance_ids):
 # --- actions ------------------------------------------------------------------------------------
 def action(backend, res, name, instance_ids):
     name = name.lower()
+    _scale_out_armed(backend, res)
     chosen = targets(backend, res, instance_ids)
     if name == "manualupgrade":
         if not instance_ids:
@@ -495,6 +511,8 @@ def action(backend, res, name, instance_ids):
     if name == "osrollingupgrade":  # the OS image is not modelled: batches that change nothing
         return start_rolling(backend, res, [str(i.id) for i in chosen], model=False,
                              op_location=res.body["location"])
+    if not instance_ids or "*" in instance_ids:  # an action on the whole scale set skips protected instances (A6p)
+        chosen = [m for m in chosen if not protected(m)]
     if not chosen:
         return None
     if name == "start":

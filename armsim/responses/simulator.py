@@ -73,16 +73,31 @@ def throttle_counters(app):
 def rolling_end(backend, req):
     """POST {"scaleSet": id, "end": "Faulted" | "Cancelled", "afterBatches": 0}: the scale set's next rolling
     upgrade ends so (rule A6f, a test knob)."""
-    from ..ids import ResourceId
     from ..models import scalesets
     body = req.json or {}
-    rid = ResourceId.parse(body.get("scaleSet") or "")
-    if rid is None:
-        raise InvalidParameter("scaleSet must be a scale set id.", target="scaleSet")
-    res = scalesets.get(backend, rid)
+    res = _scale_set(backend, body)
     scalesets.arm_rolling_end(res, body.get("end"), body.get("afterBatches") or 0)
     backend.save()
     return {"scaleSet": str(res.id), "armed": res.state["rolling_end"]}
+
+
+def scale_out(backend, req):
+    """POST {"scaleSet": id, "count": 1}: the scale set's next action first adds that many instances (rule A6a, a
+    test knob)."""
+    res = _scale_set(backend, req.json or {})
+    from ..models import scalesets
+    scalesets.arm_scale_out(res, (req.json or {}).get("count") or 1)
+    backend.save()
+    return {"scaleSet": str(res.id), "armed": res.state["scale_out"]}
+
+
+def _scale_set(backend, body):
+    from ..ids import ResourceId
+    from ..models import scalesets
+    rid = ResourceId.parse(body.get("scaleSet") or "")
+    if rid is None:
+        raise InvalidParameter("scaleSet must be a scale set id.", target="scaleSet")
+    return scalesets.get(backend, rid)
 
 
 def health(backend, req):
@@ -95,6 +110,7 @@ def add_routes(r, app):
     r.add("POST", "/simulator/reset", reset, public=True)
     r.add("GET", "/simulator/health", health, public=True)
     r.add("POST", "/simulator/rolling-upgrades", rolling_end, public=True)
+    r.add("POST", "/simulator/scale-out", scale_out, public=True)
     r.add("GET POST", "/simulator/faults", faults, public=True)
     r.add("GET POST", "/simulator/capacity", capacity, public=True)
     r.add("GET DELETE", "/simulator/throttle", throttle_counters(app), public=True)

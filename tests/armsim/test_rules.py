@@ -397,6 +397,30 @@ def test_a6p_protected_instances_are_not_upgraded_by_the_policy(sim, policy):
     assert group_view(sim, rg)[0] == ["u/0", "u/1", "u/2"]
 
 
+def test_a6p_a_whole_set_action_skips_protected_instances_and_one_naming_them_reaches_them(sim):
+    rg = "a6p-actions"
+    seed(sim, rg, [crg()], [uniform(group=None)])
+    sim.az("vmss", "update", "-g", rg, "-n", "u", "--instance-id", "1", "--protect-from-scale-set-actions", "true")
+    sim.az("vmss", "deallocate", "-g", rg, "-n", "u")
+    assert {i: p for i, (p, _) in instances(sim, rg, "u").items()} == {"0": "deallocated", "1": "running",
+                                                                       "2": "deallocated"}
+    sim.az("vmss", "deallocate", "-g", rg, "-n", "u", "--instance-ids", "1")  # named: the user's own action
+    assert instances(sim, rg, "u")["1"][0] == "deallocated"
+
+
+def test_a6a_an_armed_scale_out_lands_just_before_the_next_action(sim):
+    rg = "a6a-scale-out"
+    seed(sim, rg, [crg()], [uniform(group=None, capacity=2)])
+    _, vmss, _ = sim.az("vmss", "show", "-g", rg, "-n", "u")
+    sim.client.call("POST", "/simulator/scale-out", {"scaleSet": vmss["id"], "count": 2}, auth=False)
+    assert sorted(instances(sim, rg, "u")) == ["0", "1"]  # reads do not trigger it
+    sim.az("vmss", "deallocate", "-g", rg, "-n", "u", "--instance-ids", "0")
+    assert {i: p for i, (p, _) in instances(sim, rg, "u").items()} == {"0": "deallocated", "1": "running",
+                                                                       "2": "running", "3": "running"}
+    sim.az("vmss", "start", "-g", rg, "-n", "u", "--instance-ids", "0")  # once only
+    assert sorted(instances(sim, rg, "u")) == ["0", "1", "2", "3"]
+
+
 @pytest.mark.parametrize("end", ["Faulted", "Cancelled"])
 def test_a6f_a_rolling_upgrade_ends_faulted_or_cancelled_on_demand(sim, end):
     rg = "a6f-" + end.lower()

@@ -11,6 +11,7 @@ import pty
 import select
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -71,14 +72,33 @@ def test_a_spot_member_is_refused_before_any_write(az_sim):
     assert vm_group(az_sim, rg, "sp-0") is None and vm_group(az_sim, rg, "sp-1") is None
 
 
-def test_a_protected_instance_is_refused_before_any_write(az_sim):
-    rg = "fl-protect"
-    seed(az_sim, rg, [crg()], [uniform(policy="Automatic", group=None)])
+@pytest.mark.parametrize("policy, zones", [("Automatic", ()), ("Rolling", ("1",)), ("Manual", ())])
+def test_a_protected_instance_is_deallocated_and_upgraded_by_name(az_sim, policy, zones):
+    """No upgrade policy and no whole-set action reaches a protected instance: the plan names it; it ends attached
+    and running like the others."""
+    rg = "fl-protect-" + policy.lower()
+    seed(az_sim, rg, [crg(zones=zones)], [uniform(policy=policy, zones=zones, group=None, capacity=4)])
     az_sim.az("vmss", "update", "-g", rg, "-n", "u", "--instance-id", "1", "--protect-from-scale-set-actions", "true")
     mark = az_sim.mark()
-    code, _, err = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes", expect=None)
-    assert code != 0 and "u_1" in err and "--protect-from-scale-set-actions false" in err
-    assert writes(az_sim, mark) == [] and model_group(az_sim, rg, "u") is None
+    _, result, _ = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes", "--max-unavailable", "25")
+    assert result["status"]["state"] == "attached" and len(associated(az_sim, rg)) == 4
+    assert powers(az_sim, rg, "u") == {str(n): "running" for n in range(4)}
+    reasons = [s["reason"] for s in result["steps"] if "1" in s["targets"]]
+    assert any("Instance protection" in r for r in reasons), reasons
+    assert len(deallocations(az_sim, mark, rg)) == (0 if zones else 2)  # in place, or the whole set and instance 1
+
+
+def test_an_instance_added_just_before_the_first_write_is_deallocated_with_the_whole_set(az_sim):
+    """Autoscale adds an instance after the last read and before the deallocation: the documented whole-set
+    deallocation takes it down too, the model change succeeds, and it ends on the group and running."""
+    rg = "fl-added"
+    seed(az_sim, rg, [crg(zones=())], [uniform(zones=(), group=None)])
+    _, vmss, _ = az_sim.az("vmss", "show", "-g", rg, "-n", "u")
+    az_sim.client.call("POST", "/simulator/scale-out", {"scaleSet": vmss["id"], "count": 1}, auth=False)
+    _, result, err = move(az_sim, "attach", rg, "u", "--crg", "g", "--yes")
+    assert "were added to the scale set since the plan (3)" in err
+    assert result["status"]["state"] == "attached" and len(associated(az_sim, rg)) == 4
+    assert powers(az_sim, rg, "u") == {str(n): "running" for n in range(4)}
 
 
 @pytest.mark.parametrize("end", ["Faulted", "Cancelled"])
@@ -123,6 +143,49 @@ def test_sigint_during_a_flexible_batch_stops_and_starts_the_batch_again(tmp_pat
         _, result, _ = move(sim, "attach", rg, "f", "--crg", "g", "--yes")
         assert result["status"]["state"] == "attached"
         assert set(powers(sim, rg, "f", names).values()) == {"running"}
+    finally:
+        lifecycle.down(directory)
+
+
+def test_a_second_sigint_aborts_at_once_and_keeps_the_journal(tmp_path):
+    """Flexible detach: Ctrl-C during a batch starts the compensation; a second Ctrl-C aborts it at once, the journal
+    of what the run deallocated stays, and a re-run finishes the job."""
+    directory = str(tmp_path / "sim")
+    lifecycle.up(directory, lro_seconds=2)
+    try:
+        sim = Sim(directory)
+        rg = "fl-sigint2"
+        names = ["j-{}".format(n) for n in range(10)]
+        seed(sim, rg, [crg(zones=())], [flexible(members=[member(n, zone=None) for n in names])])
+        mark = sim.mark()
+        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "-n", "f", "--yes",
+                                 "--max-unavailable", "20"], env=sim.env(), cwd=sim.dir, text=True,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
+        reader.start()
+        deadline = time.time() + 120
+        while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        while not any("press Ctrl-C again" in line for line in err) and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "".join(err)  # compensating: the batch's deallocations are still running
+        os.killpg(proc.pid, signal.SIGINT)
+        aborted = time.time()
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        assert proc.returncode != 0 and time.time() - aborted < 5, "".join(err)
+        assert "Aborted: members this run deallocated may still be deallocated" in "".join(err)
+        assert os.path.exists(journal_path(sim, rg, "f")), "".join(err)
+        with open(journal_path(sim, rg, "f")) as f:
+            record = json.load(f)
+        assert record["action"] == "detach" and record["deallocated"]
+        _, result, _ = move(sim, "detach", rg, "f", "--yes")
+        assert result["status"]["state"] == "detached"
+        assert set(powers(sim, rg, "f", names).values()) == {"running"}
+        assert not os.path.exists(journal_path(sim, rg, "f"))
     finally:
         lifecycle.down(directory)
 

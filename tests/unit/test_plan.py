@@ -77,6 +77,7 @@ def play(snapshot, plan, out=None):
     model = ss.model_group_id
     capacity = {r.id: r.capacity for g in (snapshot.group, snapshot.target) if g for r in g.reservations}
     latest = {p.member_key(i): i.latest_model_applied for i in snapshot.instances}
+    protected = {p.member_key(i) for i in snapshot.instances if i.protected}  # no scale set action reaches them
 
     def on(key):
         return power[key] not in p.NOT_ALLOCATED
@@ -98,6 +99,7 @@ def play(snapshot, plan, out=None):
 
     for step in plan.steps:
         if step.action == p.DEALLOCATE:
+            assert not (step.whole_set and protected & set(step.targets)), 'A6p: whole-set action skips protected'
             for k in step.targets:
                 power[k] = 'deallocated'
         elif step.action == p.START:
@@ -117,6 +119,7 @@ def play(snapshot, plan, out=None):
             model = step.group
         elif step.action in (p.UPGRADE, p.WAIT_UPGRADE):
             assert ss.orchestration_mode == UNIFORM
+            assert step.action == p.UPGRADE or not protected & set(step.targets), 'A6p: no policy upgrades them'
             for k in step.targets:
                 change(k, model)
                 latest[k] = True
@@ -339,7 +342,8 @@ def snapshots(draw, for_attach=False):
     for k in range(n):
         zone = zones[k % len(zones)] if zones else None
         gid = model if mode == UNIFORM and draw(st.booleans()) else draw(st.sampled_from(choices))
-        members.append(instance(k, mode, gid, draw(POWER), zone, latest=gid == model))
+        member = instance(k, mode, gid, draw(POWER), zone, latest=gid == model)
+        members.append(replace(member, protected=mode == UNIFORM and draw(st.integers(0, 3)) == 0))
     ss = scale_set(mode, model, draw(st.sampled_from(['Automatic', 'Rolling', 'Manual'])), zones, profile)
     return snap(ss, members, group(A, zones), target=group(B, zones) if for_attach else None)
 
@@ -451,12 +455,35 @@ def test_spot_members_are_refused_before_any_write():
 
 
 @pytest.mark.parametrize('policy', ['Automatic', 'Rolling', 'Manual'])
-def test_protected_instances_are_refused_naming_them_and_the_fix(policy):
-    members = [instance(0, group_id=None, zone='1'), replace(instance(1, group_id=None, zone='1'), protected=True)]
+def test_protected_instances_are_upgraded_explicitly_in_batches(policy):
+    """Zonal, in place: no policy upgrades a protected instance, so each is upgraded by instance id, at most
+    --max-unavailable of the instances at a time."""
+    members = [instance(n, group_id=None, zone='1', latest=False) for n in range(6)]
+    members[1:4] = [replace(i, protected=True) for i in members[1:4]]
     s = snap(scale_set(model=None, zones=('1',), policy=policy), members, None, target=group(B, zones=('1',)))
-    with pytest.raises(ValidationError) as err:
-        attach(s, B)
-    assert 'ss_1' in err.value.error_msg and '--protect-from-scale-set-actions false' in err.value.recommendations[0]
+    plan = attach(s, B, max_unavailable=34)
+    assert plan.deallocated() == []
+    upgrades = [st for st in plan.steps if st.action == p.UPGRADE]
+    if policy == 'Manual':
+        assert [t for st in upgrades for t in st.targets] == [str(n) for n in range(6)]
+    else:
+        wait = [st for st in plan.steps if st.action == p.WAIT_UPGRADE]
+        assert wait[0].targets == ('0', '4', '5')
+        assert [st.targets for st in upgrades] == [('1', '2'), ('3',)]
+        assert all('Instance protection' in st.reason for st in upgrades)
+    assert all(len(st.targets) <= 2 for st in upgrades)
+    power, assoc, _ = play(s, plan)
+    assert set(assoc.values()) == {B} and set(power.values()) == {'running'}
+
+
+def test_protected_instances_are_deallocated_by_name_the_rest_with_the_whole_set():
+    members = [instance(n, group_id=None) for n in range(3)]
+    members[2] = replace(members[2], protected=True)
+    plan = attach(snap(scale_set(model=None, policy='Automatic'), members, None, target=group(B)), B)
+    down = [st for st in plan.steps if st.action == p.DEALLOCATE]
+    assert [(st.targets, st.whole_set) for st in down] == [(('0', '1'), True), (('2',), False)]
+    assert 'protected from scale set actions' in down[1].reason
+    assert plan.steps[-1].action == p.START and plan.steps[-1].targets == ('0', '1', '2')
 
 
 def test_unknown_power_counts_as_allocated_and_is_started_again():
