@@ -50,3 +50,17 @@ def test_flexible_members_are_detached_concurrently(slow_sim):
     assert len(polls) <= sum(1 for e in log if e["method"] == "PUT" or "/capacityreservations/" in e["path"].lower()
                              and e["method"] == "PATCH"), polls
     assert len(reads) <= MEMBERS // 2, len(reads)
+
+
+def test_a_flexible_attach_reads_at_most_once_per_member(slow_sim):
+    n = 50
+    seed(slow_sim, "flex-50", [crg(capacity=n)], [flexible(profile=True, capacity=n, group=None)])
+    mark = slow_sim.mark()
+    _, result, _ = move(slow_sim, "attach", "flex-50", "f", "--crg", "g", "--yes")
+    assert result["status"]["state"] == "attached"
+    log = slow_sim.requests(mark)["requests"]
+    members = [e for e in log if e["method"] == "POST" and e["path"].endswith("/deallocate")]
+    assert len(members) == n  # every member moved while deallocated, in batches
+    # the whole run: inspection, every batch's watch, verification
+    reads = [e for e in log if e["method"] == "GET"]
+    assert len(reads) <= n, len(reads)
