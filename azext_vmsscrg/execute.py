@@ -349,8 +349,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 if down:
                     self.taken_down.add(key)
                 method = Accepted(action=True)
-                getattr(self.client.virtual_machines, operation)(_parse(vm.id)['resource_group'], vm.name,
-                                                                  polling=method)
+                rg = _parse(vm.id)['resource_group']
+                getattr(self.client.virtual_machines, operation)(rg, vm.name, polling=method)
                 return method
             self._flex(step, send, lambda m: done(m.power_state))
             wrong = ()  # the watch raised for members that did not get there
@@ -452,100 +452,61 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         which is kept, not polled; then one paged list of the members watches the batch (_watch) until each shows
         `wanted(member)`. A transient failure sends that member's operation again (up to ATTEMPTS); a failure for
         which `on_error(key, StepFailed)` is true leaves the member out. Returns the members left out."""
-        tries = dict.fromkeys(step.targets, 0)
-        left_out, finished = [], set()
+        batch = _Batch(step, wanted, on_error)
         todo = tuple(step.targets)
         while todo:
-            ops = {}
+            batch.ops = {}
 
             def one(key):
-                tries[key] += 1
+                batch.tries[key] += 1
                 try:
-                    ops[key] = self._retry(step, lambda: send(key), lambda: True if wanted(
+                    batch.ops[key] = self._retry(step, lambda: send(key), lambda: True if wanted(
                         read_member(self.client, self.members[key].id)) else None)
                 except StepFailed as ex:
                     if not (on_error and on_error(key, ex)):
                         raise
-                    left_out.append(key)
+                    batch.left_out.append(key)
             self._each(p.Step(step.action, todo, step.reason, batch=step.batch), one, count=False)
-            todo, wait_for = self._watch(step, ops, wanted, finished, tries, on_error, left_out)
+            self._watch(batch)
+            todo = tuple(k for k in step.targets if k in batch.again)
             if todo:
-                self._pause(wait_for)
+                batch.again.clear()
+                self._pause(batch.resend_after)
                 self._check_stopping()
-        return left_out
+        return batch.left_out
 
-    def _watch(self, step, ops, wanted, finished, tries, on_error, left_out):  # pylint: disable=too-many-locals
+    def _watch(self, batch):
         """Follow accepted operations in one paged list of the members (the list shows each member's power state,
         group and provisioning state), first after the answers' Retry-After, then at a pace that spends about one
-        page for every two members found done, with backoff while none is. A member that looks failed (provisioning
-        Failed, or settled where it should not be) or shows nothing for WATCH_BOUND gets its operation's status
-        read once: Azure's error is classified as an operation polled alone would be. Returns (members to send
-        again, how long to wait first); raises the first failure once no operation of the batch is running."""
-        waiting = set(ops)
+        page for every two members found done, with backoff while none is. Raises the first failure once no
+        operation of the batch is running."""
+        waiting = set(batch.ops)
         since = dict.fromkeys(waiting, self.clock())
-        checked, again, failures = set(), [], []
-        afters = [op.retry_after() for op in ops.values() if isinstance(op, Accepted) and op.retry_after()]
+        afters = [op.retry_after() for op in batch.ops.values() if isinstance(op, Accepted) and op.retry_after()]
         delay = max(1.0, min(afters)) if afters else POLL_FIRST
-        resend_after = FIRST_DELAY
         last = self.clock()
         while waiting:
             self._pause(delay)
-            if not failures:
+            if not batch.failures:
                 self._check_stopping()
             pages = []
             states = read_members(self.client, self.scale_set, pages)
             now, found = self.clock(), 0
             for key in sorted(waiting):
-                member = states.get(key)
-                good = member is not None and wanted(member)
-                if good and member.provisioning_state in SETTLED:
-                    waiting.discard(key)
-                    finished.add(key)
-                    found += 1
-                    continue
-                odd = member is None or member.provisioning_state == 'Failed' or (
-                    member.power_state not in CHANGING_POWER and member.provisioning_state in SETTLED)
-                if not (odd and key not in checked) and now - since[key] < WATCH_BOUND:
-                    continue
-                checked.add(key)
-                since[key] = now
-                op = ops[key]
-                try:
-                    ended = op.check() if isinstance(op, Accepted) else True
-                except HttpResponseError as ex:
+                overdue = now - since[key] >= WATCH_BOUND
+                if batch.over(key, states.get(key), overdue):
                     waiting.discard(key)
                     found += 1
-                    kind = classify(ex)
-                    if kind == TRANSIENT and tries[key] < ATTEMPTS:
-                        logger.warning('%s of %s failed (%s); sending it again', step.action, key, describe(ex))
-                        again.append(key)
-                        resend_after = max(resend_after, retry_after(ex) or 0.0)
-                        continue
-                    failure = StepFailed(step, describe(ex) + (f' (after {ATTEMPTS} attempts)' if kind == TRANSIENT
-                                                               else ''), kind)
-                    failure.__cause__ = ex
-                    if on_error and on_error(key, failure):
-                        left_out.append(key)
-                    else:
-                        failures.append(failure)
-                    continue
-                if ended and good:  # done, although its provisioning state says otherwise
-                    waiting.discard(key)
-                    finished.add(key)
-                    found += 1
-                elif ended and odd:  # Azure says done, the member says otherwise
-                    waiting.discard(key)
-                    failures.append(StepFailed(step, f'Member {key} did not reach the expected state: it shows '
-                                                     f'{member.power_state if member else "no such member"}.'))
-            self.progress.advance(len(finished), len(step.targets))
+                elif overdue:  # its status was read: still running
+                    since[key] = now
+            self.progress.advance(len(batch.finished), len(batch.step.targets))
             elapsed, last = now - last, now
             if found:
                 delay = min(max(2.0 * (pages[0] if pages else 1) * elapsed / found, 1.0), POLL_MAX)
             else:
                 delay = min(delay * 2, POLL_MAX)
-        if failures:
-            raise next((f for f in failures if f.kind != TRANSIENT), failures[0])
-        return tuple(k for k in step.targets if k in again), resend_after
+        if batch.failures:
+            raise next((f for f in batch.failures if f.kind != TRANSIENT), batch.failures[0])
 
     # --- mechanics -------------------------------------------------------------------------------
     def _each(self, step, fn, count=True):
@@ -627,6 +588,59 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                         return result
             delay *= 2
         return None
+
+
+class _Batch:  # pylint: disable=too-many-instance-attributes,too-few-public-methods
+    """What a Flexible batch's watch knows of each member's operation."""
+
+    def __init__(self, step, wanted, on_error):
+        self.step, self.wanted, self.on_error = step, wanted, on_error
+        self.ops = {}  # {key: Accepted, or True when found applied after a lost answer}
+        self.tries = dict.fromkeys(step.targets, 0)
+        self.finished, self.checked, self.again = set(), set(), set()
+        self.left_out, self.failures = [], []
+        self.resend_after = FIRST_DELAY
+
+    def over(self, key, member, overdue):
+        """Whether the member's operation is over (done, failed, to send again), from its entry in the list. One
+        that looks failed (provisioning Failed, or settled where it should not be) or is `overdue` gets its
+        operation's status read once: Azure's error is classified as an operation polled alone would be."""
+        good = member is not None and self.wanted(member)
+        if good and member.provisioning_state in SETTLED:
+            self.finished.add(key)
+            return True
+        odd = member is None or member.provisioning_state == 'Failed' or (
+            member.power_state not in CHANGING_POWER and member.provisioning_state in SETTLED)
+        if not (odd and key not in self.checked) and not overdue:
+            return False
+        self.checked.add(key)
+        op = self.ops[key]
+        try:
+            ended = op.check() if isinstance(op, Accepted) else True
+        except HttpResponseError as ex:
+            self._failed(key, ex)
+            return True
+        if ended and good:  # done, although its provisioning state says otherwise
+            self.finished.add(key)
+        elif ended and odd:  # Azure says done, the member says otherwise
+            self.failures.append(StepFailed(self.step, f'Member {key} did not reach the expected state: it shows '
+                                                       f'{member.power_state if member else "no such member"}.'))
+        return ended and (good or odd)
+
+    def _failed(self, key, ex):
+        kind = classify(ex)
+        if kind == TRANSIENT and self.tries[key] < ATTEMPTS:
+            logger.warning('%s of %s failed (%s); sending it again', self.step.action, key, describe(ex))
+            self.again.add(key)
+            self.resend_after = max(self.resend_after, retry_after(ex) or 0.0)
+            return
+        failure = StepFailed(self.step, describe(ex) + (f' (after {ATTEMPTS} attempts)' if kind == TRANSIENT
+                                                        else ''), kind)
+        failure.__cause__ = ex
+        if self.on_error and self.on_error(key, failure):
+            self.left_out.append(key)
+        else:
+            self.failures.append(failure)
 
 
 def _bytes(body):

@@ -111,7 +111,8 @@ def _meta(args, sizes):
             "sizes": sizes, "repeat": args.repeat, "short_seconds": args.short_seconds,
             "lro_seconds": args.lro_seconds, "write_budget": args.write_budget, "arm_limits": args.arm_limits,
             "lro_spread": args.lro_spread if args.lro_spread >= 0 else args.lro_seconds / 2,
-            "lro_seed": args.lro_seed, "modes": args.modes, "scenarios": args.scenarios, "doc_flexible_max": args.doc_flexible_max, "expert_max": args.expert_max}
+            "lro_seed": args.lro_seed, "modes": args.modes, "scenarios": args.scenarios,
+            "doc_flexible_max": args.doc_flexible_max, "expert_max": args.expert_max}
 
 
 def _write(results, path):
