@@ -2,6 +2,9 @@
 # Copyright (c) vmsscrg maintainers. All rights reserved.
 # Licensed under the MIT License. See LICENSE in the project root for license information.
 # --------------------------------------------------------------------------------------------
+import functools
+
+
 def cf_compute(cli_ctx, *_):
     from azure.cli.core.commands.client_factory import get_mgmt_service_client
     from azure.cli.core.profiles import ResourceType
@@ -48,7 +51,14 @@ def _client_options():
     throttles, every thread waits for the Retry-After (_throttle.py)."""
     from ._throttle import ThrottleGate
     from ._validators import MAX_CONCURRENCY
-    return {'session': _session(MAX_CONCURRENCY), 'per_retry_policies': [ThrottleGate()]}
+    return {'session': _session(MAX_CONCURRENCY), 'per_retry_policies': [ThrottleGate(gates=_gates())]}
+
+
+@functools.lru_cache(maxsize=None)
+def _gates():
+    """ARM's buckets as this command's clients see them: one set for the process."""
+    from ._throttle import Gates
+    return Gates()
 
 
 def _session(pool_size):

@@ -9,6 +9,8 @@ answer already says it is in progress and, in Retry-After, when to ask again; an
 reads the Location URL once more for a result that actions such as start or deallocate do not have. With a
 few hundred operations in flight, both double the requests without telling anything new.
 """
+from azure.core.exceptions import HttpResponseError
+from azure.core.polling.base_polling import BadStatus, OperationFailed
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 POLLING_INTERVAL = 30  # seconds between polls when Azure sends no Retry-After: the compute SDK's default
@@ -29,6 +31,39 @@ def polling(action=False):
     """A polling method for one operation. `action`: a POST without a result (start, deallocate,
     manualupgrade), whose final status is enough."""
     return _Polling(POLLING_INTERVAL, lro_options=FINAL_VIA_STATUS if action else None)
+
+
+class Accepted(ARMPolling):
+    """An operation's accepting answer, kept and not polled: a batch of Flexible members is watched in one list of
+    the members instead (execute.py). `check()` reads the operation's status once, for the member whose list entry
+    looks wrong: Azure's error code is only there."""
+
+    def __init__(self, action=False):
+        super().__init__(POLLING_INTERVAL, lro_options=FINAL_VIA_STATUS if action else None)
+        self._checking = False
+
+    def finished(self):
+        return super().finished() if self._checking else True  # the SDK's poller starts no thread
+
+    def retry_after(self):
+        """The accepting answer's Retry-After in seconds, or None."""
+        return _retry_after(self._pipeline_response)
+
+    def check(self):
+        """Read the status once (unless the answer was final). True when the operation succeeded, False while it
+        runs; when it failed, the HttpResponseError the SDK's poller raises, with Azure's error."""
+        self._checking = True
+        response = self._pipeline_response.http_response
+        try:
+            if not super().finished():
+                self.update_status()
+                response = self._pipeline_response.http_response
+            if self.status().lower() in ('failed', 'canceled'):
+                raise OperationFailed('Operation failed or canceled')
+        except (BadStatus, OperationFailed) as err:
+            raise HttpResponseError(response=response if isinstance(err, BadStatus) else
+                                    self._pipeline_response.http_response, error=err) from err
+        return super().finished()
 
 
 def _retry_after(pipeline_response):

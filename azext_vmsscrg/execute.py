@@ -17,15 +17,15 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from knack.log import get_logger  # before azure.*: azdev's pylint counts the azure namespace as first party
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, HttpResponseError
 
 from . import plan as p
-from ._lro import polling
+from ._lro import Accepted, polling
 from ._progress import Progress
 from ._validators import MAX_CONCURRENCY
 from .failures import CAPACITY, PERMANENT, TRANSIENT, answer_lost, classify, describe, refused, retry_after
 from .snapshot import CHANGING_POWER, same_id
-from .survey import read_members, read_power, read_rolling_upgrade
+from .survey import read_member, read_members, read_power, read_rolling_upgrade
 
 logger = get_logger(__name__)
 
@@ -37,6 +37,8 @@ BATCH_SECONDS = 900  # what one batch of an Automatic or Rolling upgrade may tak
 SETTLE_SECONDS = 600  # after an interruption, how long to wait for operations Azure already accepted
 ALLOCATION_RETRY_TIMEOUT = 300  # seconds a start that finds no capacity is retried (vmsscrg.allocation_retry_timeout)
 ROLL_GRACE = 10.0  # Rolling: seconds without a rolling upgrade after the model change before upgrading explicitly
+WATCH_BOUND = 600.0  # Flexible: seconds a member may show no result before its operation's status is read
+SETTLED = (None, 'Succeeded')  # provisioning states of a member no operation is changing
 
 
 class StepFailed(Exception):
@@ -288,28 +290,18 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                                                                          f"{', '.join(stale[:10])}."))
 
     def _setVmGroup(self, step):
-        refused_members = []
+        body = _bytes({'properties': {'capacityReservation': {'capacityReservationGroup': {'id': step.group}}}})
 
-        def one(key):
+        def send(key):
             vm = self.members[key]
-            rg = _parse(vm.id)['resource_group']
-            body = _bytes({'properties': {'capacityReservation': {'capacityReservationGroup': {'id': step.group}}}})
+            method = Accepted()
+            self.client.virtual_machines.begin_update(_parse(vm.id)['resource_group'], vm.name, body(),
+                                                      polling=method)
+            return method
 
-            def applied():
-                current = self.client.virtual_machines.get(rg, vm.name)
-                return current if same_id(_vm_group(current), step.group) else None
-            try:
-                result = self._retry(step, lambda: self.client.virtual_machines.begin_update(
-                    rg, vm.name, body(), polling=polling()).result(), applied)
-            except StepFailed as ex:
-                if not refused(ex) or read_power(self.client, vm.id) in p.NOT_ALLOCATED:
-                    raise
-                refused_members.append(key)  # refused while allocated: moved while deallocated below
-                return
-            if not same_id(_vm_group(result), step.group):
-                raise StepFailed(step, (f'VM {vm.name} reports group {_vm_group(result)} after it was set to '
-                                        f'{step.group}.'))
-        self._each(step, one)
+        def refused_allocated(key, ex):  # refused while allocated: moved while deallocated below
+            return refused(ex) and read_power(self.client, self.members[key].id) not in p.NOT_ALLOCATED
+        refused_members = self._flex(step, send, lambda m: same_id(m.group_id, step.group), refused_allocated)
         if refused_members:
             self._vm_group_by_deallocation(step, [k for k in step.targets if k in refused_members])
 
@@ -358,22 +350,16 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
     def _power(self, step, operation, done):
         down = operation == 'begin_deallocate'
         if self.flexible:
-            wrong = []
-
-            def one(key):
+            def send(key):
                 vm = self.members[key]
-                rg = _parse(vm.id)['resource_group']
                 if down:
                     self.taken_down.add(key)
-
-                def applied():
-                    return True if done(read_power(self.client, vm.id)) else None
-                self._retry(step, lambda: getattr(self.client.virtual_machines, operation)(
-                    rg, vm.name, polling=polling(action=True)).result(), applied)
-                # read back this member alone, as soon as it is done
-                if not done(read_power(self.client, vm.id)):
-                    wrong.append(key)
-            self._each(step, one)
+                method = Accepted(action=True)
+                rg = _parse(vm.id)['resource_group']
+                getattr(self.client.virtual_machines, operation)(rg, vm.name, polling=method)
+                return method
+            self._flex(step, send, lambda m: done(m.power_state))
+            wrong = ()  # the watch raised for members that did not get there
         else:
             # a whole-set deallocation names no instance, as `az vmss deallocate` does: Azure takes down the instances
             # added since the plan too (autoscale), and skips those protected from scale set actions
@@ -487,10 +473,73 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
         states = read_members(self.client, self.scale_set)
         return [k for k in keys if k in states and states[k].latest_model_applied is False]
 
+    # --- Flexible batches -------------------------------------------------------------------------
+    def _flex(self, step, send, wanted, on_error=None):
+        """Flexible members, one operation each: `send(key)` sends it and returns its accepting answer (Accepted),
+        which is kept, not polled; then one paged list of the members watches the batch (_watch) until each shows
+        `wanted(member)`. A transient failure sends that member's operation again (up to ATTEMPTS); a failure for
+        which `on_error(key, StepFailed)` is true leaves the member out. Returns the members left out."""
+        batch = _Batch(step, wanted, on_error)
+        todo = tuple(step.targets)
+        while todo:
+            batch.ops = {}
+
+            def one(key):
+                batch.tries[key] += 1
+                try:
+                    batch.ops[key] = self._retry(step, lambda: send(key), lambda: True if wanted(
+                        read_member(self.client, self.members[key].id)) else None)
+                except StepFailed as ex:
+                    if not (on_error and on_error(key, ex)):
+                        raise
+                    batch.left_out.append(key)
+            self._each(p.Step(step.action, todo, step.reason, batch=step.batch), one, count=False)
+            self._watch(batch)
+            todo = tuple(k for k in step.targets if k in batch.again)
+            if todo:
+                batch.again.clear()
+                self._pause(batch.resend_after)
+                self._check_stopping()
+        return batch.left_out
+
+    def _watch(self, batch):
+        """Follow accepted operations in one paged list of the members (the list shows each member's power state,
+        group and provisioning state), first after the answers' Retry-After, then at a pace that spends about one
+        page for every two members found done, with backoff while none is. Raises the first failure once no
+        operation of the batch is running."""
+        waiting = set(batch.ops)
+        since = dict.fromkeys(waiting, self.clock())
+        afters = [op.retry_after() for op in batch.ops.values() if isinstance(op, Accepted) and op.retry_after()]
+        delay = max(1.0, min(afters)) if afters else POLL_FIRST
+        last = self.clock()
+        while waiting:
+            self._pause(delay)
+            if not batch.failures:
+                self._check_stopping()
+            pages = []
+            states = read_members(self.client, self.scale_set, pages)
+            now, found = self.clock(), 0
+            for key in sorted(waiting):
+                overdue = now - since[key] >= WATCH_BOUND
+                if batch.over(key, states.get(key), overdue):
+                    waiting.discard(key)
+                    found += 1
+                elif overdue:  # its status was read: still running
+                    since[key] = now
+            self.progress.advance(len(batch.finished), len(batch.step.targets))
+            elapsed, last = now - last, now
+            if found:
+                delay = min(max(2.0 * (pages[0] if pages else 1) * elapsed / found, 1.0), POLL_MAX)
+            else:
+                delay = min(delay * 2, POLL_MAX)
+        if batch.failures:
+            raise next((f for f in batch.failures if f.kind != TRANSIENT), batch.failures[0])
+
     # --- mechanics -------------------------------------------------------------------------------
-    def _each(self, step, fn):
+    def _each(self, step, fn, count=True):
         """Run `fn(key)` for every target with bounded concurrency. The first failure (or an interruption)
-        cancels what is queued; what is running finishes; then the first permanent failure is raised."""
+        cancels what is queued; what is running finishes; then the first permanent failure is raised. `count`:
+        each member done advances the progress."""
         done = [0]
         lock = threading.Lock()
 
@@ -501,9 +550,10 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
             except Exception:
                 self.stopping.set()  # before this worker takes the next queued member
                 raise
-            with lock:
-                done[0] += 1
-                self.progress.advance(done[0], len(step.targets))
+            if count:
+                with lock:
+                    done[0] += 1
+                    self.progress.advance(done[0], len(step.targets))
 
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(step.targets)))
         futures = []
@@ -565,6 +615,59 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                         return result
             delay *= 2
         return None
+
+
+class _Batch:  # pylint: disable=too-many-instance-attributes,too-few-public-methods
+    """What a Flexible batch's watch knows of each member's operation."""
+
+    def __init__(self, step, wanted, on_error):
+        self.step, self.wanted, self.on_error = step, wanted, on_error
+        self.ops = {}  # {key: Accepted, or True when found applied after a lost answer}
+        self.tries = dict.fromkeys(step.targets, 0)
+        self.finished, self.checked, self.again = set(), set(), set()
+        self.left_out, self.failures = [], []
+        self.resend_after = FIRST_DELAY
+
+    def over(self, key, member, overdue):
+        """Whether the member's operation is over (done, failed, to send again), from its entry in the list. One
+        that looks failed (provisioning Failed, or settled where it should not be) or is `overdue` gets its
+        operation's status read once: Azure's error is classified as an operation polled alone would be."""
+        good = member is not None and self.wanted(member)
+        if good and member.provisioning_state in SETTLED:
+            self.finished.add(key)
+            return True
+        odd = member is None or member.provisioning_state == 'Failed' or (
+            member.power_state not in CHANGING_POWER and member.provisioning_state in SETTLED)
+        if not (odd and key not in self.checked) and not overdue:
+            return False
+        self.checked.add(key)
+        op = self.ops[key]
+        try:
+            ended = op.check() if isinstance(op, Accepted) else True
+        except HttpResponseError as ex:
+            self._failed(key, ex)
+            return True
+        if ended and good:  # done, although its provisioning state says otherwise
+            self.finished.add(key)
+        elif ended and odd:  # Azure says done, the member says otherwise
+            self.failures.append(StepFailed(self.step, f'Member {key} did not reach the expected state: it shows '
+                                                       f'{member.power_state if member else "no such member"}.'))
+        return ended and (good or odd)
+
+    def _failed(self, key, ex):
+        kind = classify(ex)
+        if kind == TRANSIENT and self.tries[key] < ATTEMPTS:
+            logger.warning('%s of %s failed (%s); sending it again', self.step.action, key, describe(ex))
+            self.again.add(key)
+            self.resend_after = max(self.resend_after, retry_after(ex) or 0.0)
+            return
+        failure = StepFailed(self.step, describe(ex) + (f' (after {ATTEMPTS} attempts)' if kind == TRANSIENT
+                                                        else ''), kind)
+        failure.__cause__ = ex
+        if self.on_error and self.on_error(key, failure):
+            self.left_out.append(key)
+        else:
+            self.failures.append(failure)
 
 
 def _bytes(body):

@@ -80,6 +80,7 @@ class Instance:  # pylint: disable=too-many-instance-attributes  # what Azure re
     ephemeral_os_disk: bool = False
     spot: bool = False  # priority Spot (Flexible members)
     protected: bool = False  # protectionPolicy.protectFromScaleSetActions (Uniform instances)
+    provisioning_state: Optional[str] = None  # Flexible members: 'Succeeded', 'Updating', 'Failed', ...
 
 
 @dataclass(frozen=True)

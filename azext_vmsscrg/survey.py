@@ -168,10 +168,14 @@ def _scale_set(vmss, resource_group_name):
         pause_seconds=_seconds(rolling.pause_time_between_batches) if rolling else 0.0)
 
 
-def _flexible_members(client, resource_group_name, vmss_id):
-    """One paged list of the members, then the instance views the list left out, read in parallel."""
-    return _members(client, list(client.virtual_machines.list(
-        resource_group_name, filter=f"'virtualMachineScaleSet/id' eq '{vmss_id}'", expand='instanceView')))
+def _flexible_members(client, resource_group_name, vmss_id, pages=None):
+    """One paged list of the members, then the instance views the list left out, read in parallel. `pages`: a
+    list that gets the number of pages read."""
+    listed = [list(page) for page in client.virtual_machines.list(
+        resource_group_name, filter=f"'virtualMachineScaleSet/id' eq '{vmss_id}'", expand='instanceView').by_page()]
+    if pages is not None:
+        pages.append(len(listed))
+    return _members(client, [vm for page in listed for vm in page])
 
 
 def read_vms(client, vm_ids):
@@ -198,7 +202,7 @@ def _members(client, vms):
                         zone=vm.zones[0] if vm.zones else None,
                         size=vm.hardware_profile.vm_size if vm.hardware_profile else None,
                         ephemeral_os_disk=_ephemeral(vm.storage_profile),
-                        spot=(vm.priority or '').lower() == 'spot')
+                        spot=(vm.priority or '').lower() == 'spot', provisioning_state=vm.provisioning_state)
                for vm, view in zip(vms, views))
     return tuple(sorted(members, key=lambda member: member.name.lower()))
 
@@ -335,13 +339,14 @@ def autoscale_settings(settings, scale_set):
                   normalize_id(scale_set.id))
 
 
-def read_members(client, scale_set):
+def read_members(client, scale_set, pages=None):
     """What a step's read-back needs of every member, keyed as steps name them: {key: Instance} with power state
-    and (Uniform) latest model; associations are not resolved here."""
+    and (Uniform) latest model; associations are not resolved here. Flexible members come from one paged list;
+    `pages`, a list, gets the number of its pages."""
     if scale_set.member_ids:
         return {m.name: m for m in read_vms(client, scale_set.member_ids)}
     if scale_set.orchestration_mode == FLEXIBLE:
-        return {m.name: m for m in _flexible_members(client, scale_set.resource_group, scale_set.id)}
+        return {m.name: m for m in _flexible_members(client, scale_set.resource_group, scale_set.id, pages)}
     # only the instance views: a whole instance takes several times longer to deserialize
     vms = client.virtual_machine_scale_set_vms.list(scale_set.resource_group, scale_set.name, expand='instanceView',
                                                     select='instanceView')
@@ -349,6 +354,13 @@ def read_members(client, scale_set):
                                      power_state=_power_state(vm.instance_view),
                                      latest_model_applied=vm.latest_model_applied, group_id=None, group_known=False)
             for vm in vms}
+
+
+def read_member(client, vm_id):
+    """One Flexible member, with its instance view (one read)."""
+    parts = _parse(vm_id)
+    return _members(client, [client.virtual_machines.get(parts['resource_group'], parts['name'],
+                                                         expand='instanceView')])[0]
 
 
 def read_power(client, vm_id):

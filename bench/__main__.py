@@ -49,12 +49,23 @@ def main(argv=None):
                         help="largest Flexible N at which the expert's script is run (plain and arm-limits passes); "
                              "above it, it is estimated (BENCH_EXPERT_MAX)")
     parser.add_argument("--passes", default=os.environ.get("BENCH_PASSES") or "plain,throttled,arm-limits,spread")
+    parser.add_argument("--modes", default=os.environ.get("BENCH_MODES") or ",".join(run.MODES),
+                        help="orchestration modes to run, comma-separated (BENCH_MODES)")
+    parser.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "status,detach,attach",
+                        help="status, and detach,attach (run together: each starts where the other ended) "
+                             "(BENCH_SCENARIOS)")
     parser.add_argument("--startup-runs", type=int, default=int(os.environ.get("BENCH_STARTUP_RUNS") or 15))
     parser.add_argument("--out", default=os.environ.get("BENCH_OUT") or os.path.join(RESULTS, "latest.json"))
     args = parser.parse_args(argv)
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     passes = [p.strip() for p in args.passes.split(",") if p.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    if set(modes) - set(run.MODES) or not modes:
+        parser.error("--modes: expected some of {}".format(", ".join(run.MODES)))
+    if scenarios - {"status", "detach", "attach"} or not scenarios:
+        parser.error("--scenarios: expected some of status, detach, attach")
     results = {"meta": _meta(args, sizes), "passes": []}
     if args.startup_runs:
         run.log("measuring az vmss -h with and without the extension ...")
@@ -74,7 +85,8 @@ def main(argv=None):
         doc_max = args.doc_flexible_max if name == "plain" else min([args.doc_flexible_max] + sizes)
         expert_max = args.expert_max if name in ("plain", "arm-limits") else 0
         settings = run.Settings(sizes, args.repeat, args.short_seconds, doc_max, args.lro_seconds, budget, limits,
-                                expert_max)
+                                expert_max, modes=modes, moves=bool(scenarios & {"detach", "attach"}),
+                                status="status" in scenarios)
         with tempfile.TemporaryDirectory(prefix="bench-sim-") as directory:
             with running(directory, lro, budget, limits) as sim:
                 rows = run.run_pass(sim, settings)
@@ -99,7 +111,8 @@ def _meta(args, sizes):
             "sizes": sizes, "repeat": args.repeat, "short_seconds": args.short_seconds,
             "lro_seconds": args.lro_seconds, "write_budget": args.write_budget, "arm_limits": args.arm_limits,
             "lro_spread": args.lro_spread if args.lro_spread >= 0 else args.lro_seconds / 2,
-            "lro_seed": args.lro_seed, "doc_flexible_max": args.doc_flexible_max, "expert_max": args.expert_max}
+            "lro_seed": args.lro_seed, "modes": args.modes, "scenarios": args.scenarios,
+            "doc_flexible_max": args.doc_flexible_max, "expert_max": args.expert_max}
 
 
 def _write(results, path):

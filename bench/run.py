@@ -21,8 +21,11 @@ OPPOSITE = {"detach": "attach", "attach": "detach"}
 
 class Settings:
     def __init__(self, sizes, repeat, short_seconds, doc_flexible_max, lro_seconds, write_budget=None,
-                 arm_limits=None, expert_max=100):
+                 arm_limits=None, expert_max=100, modes=MODES, moves=True, status=True):
         self.sizes = sizes
+        self.modes = modes
+        self.moves = moves  # detach and attach
+        self.status = status
         self.repeat = repeat
         self.short_seconds = short_seconds  # runs shorter than this are repeated and reported as medians
         self.doc_flexible_max = doc_flexible_max  # largest Flexible N at which the documented way is run
@@ -76,7 +79,7 @@ def timed(sim, fn):
 
 def run_pass(sim, settings):
     rows = []
-    for mode in MODES:
+    for mode in settings.modes:
         for n in settings.sizes:
             rows += run_landscape(sim, settings, mode, n)
     return rows
@@ -91,17 +94,28 @@ def run_landscape(sim, settings, mode, n):
     scape.check("attached")
     sim.az("vmss", "show", "-g", scape.rg, "-n", "ss", "-o", "none")  # warm: token cache, command index
 
-    rows = []
-    # status, in the attached state: ours and the documented reads, interleaved
+    rows = [_status(sim, settings, scape)] if settings.status else []
+    if settings.moves:
+        rows += _moves(sim, settings, scape)
+    return rows
+
+
+def _status(sim, settings, scape):
+    """status, in the attached state: ours and the documented reads, interleaved."""
     ours, doc = Measure(), Measure()
     for _ in range(settings.repeat):
         seconds, _, requests, throttle = timed(sim, lambda: procedures.ours(sim, scape, "status"))
         ours.add(seconds, requests, throttle)
         seconds, invocations, requests, throttle = timed(sim, lambda: procedures.documented(sim, scape, "status"))
         doc.add(seconds, requests, throttle, invocations=invocations)
-    rows.append(_row("status", scape, ours, doc, settings))
     log("[{} N={}] status: ours {:.1f} s, documented {:.1f} s".format(
-        mode, n, ours.summary()["seconds"], doc.summary()["seconds"]))
+        scape.mode, scape.n, ours.summary()["seconds"], doc.summary()["seconds"]))
+    return _row("status", scape, ours, doc, settings)
+
+
+def _moves(sim, settings, scape):
+    rows = []
+    mode, n = scape.mode, scape.n
 
     # detach and attach. One round: ours detach, documented attach, documented detach, expert attach, expert
     # detach, ours attach; each starts from the state the one before left, and each end state is checked. For

@@ -118,8 +118,8 @@ class FakeCompute:
             list=self._serve('vmss_vms.list', lambda rg, name, expand: [
                 models.VirtualMachineScaleSetVM.deserialize(vm) for vm in vms]))
         self.virtual_machines = SimpleNamespace(
-            list=self._serve('vms.list', lambda rg, filter, expand: [  # pylint: disable=redefined-builtin
-                models.VirtualMachine.deserialize(vm) for vm in vms]),
+            list=self._serve('vms.list', lambda rg, filter, expand: _paged([  # pylint: disable=redefined-builtin
+                models.VirtualMachine.deserialize(vm) for vm in vms])),
             instance_view=self._serve('vms.instance_view', on_instance_view),
             get=self._serve('vms.get', lambda rg, name: models.VirtualMachine.deserialize(
                 next(vm for vm in vms if vm['name'] == name))))
@@ -154,6 +154,12 @@ class FakeCompute:
     @property
     def request_names(self):
         return sorted(name for name, _, _ in self.requests)
+
+
+def _paged(items):
+    """What an SDK list returns: one page of `items`."""
+    from azure.core.paging import ItemPaged
+    return ItemPaged(lambda token: items, lambda page: (None, iter(page)))
 
 
 def _answer(model, body, api_version=None, cls=None):
