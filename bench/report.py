@@ -97,7 +97,7 @@ def _notes(results):
            "wait --ids ... until deallocated; az vm update --capacity-reservation-group --no-wait per member, 4 at a "
            "time, as the pinned az fails az vm update with several --ids; az vm wait --ids ... --updated; az vm "
            "start --ids ... --no-wait; then the time until every member runs); Uniform: the documented commands. Run "
-           "at N <= {} in the plain and arm-limits passes, estimated per member above. expert ratio = expert / ours."
+           "at N <= {} in the arm-limits pass, estimated per member above. expert ratio = expert / ours."
            .format(meta.get("expert_max", "-")),
            "bucket floor = per kind (reads/writes/deletes), (requests - bucket) / refill rate: the least time ARM's "
            "buckets (the pass's --arm-limits, else the documented 250/25, 200/10, 200/10) need to accept our "
@@ -122,4 +122,7 @@ def _notes(results):
         out.append("`{}`: {} ms without the extension, {} ms with it: +{} ms (medians of {} alternated runs)."
                    .format(startup["command"], startup["without"], startup["with"], startup["added_ms"],
                            startup["runs"]))
+    if meta.get("seconds") is not None:
+        out.append("This run took {:.0f} min on {} CPU(s) (commit {}).".format(
+            meta["seconds"] / 60, meta.get("machine", {}).get("cpus", "?"), meta.get("commit", "?")))
     return out
