@@ -105,8 +105,12 @@ def make_handler(app):
 
         def _serve(self):
             start = time.time()
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self._body()
+            if raw is None:  # the client went away before its whole request arrived: ARM never acts on such a request
+                self.close_connection = True
+                log.warning("dropped %s %s: the connection closed before the body it announced arrived",
+                            self.command, self.path.split("?")[0])
+                return
             req = Request(self.command, self.path, self.headers, raw, app.base_url)
             resp = app.dispatch(req)
             dropped = req.fault in ("reset", "reset-after")  # faults.py: close the connection without an answer
@@ -122,6 +126,17 @@ def make_handler(app):
                 if req.throttled:
                     entry["throttled"] = req.throttled
                 app.log.add(entry)
+
+        def _body(self):
+            """The request's body; None when the connection closed before all the bytes Content-Length announced
+            (a client killed between sending its headers and its body, as urllib3 sends them apart): read as an
+            empty body, a POST start or deallocate would name no instance and act on the whole scale set."""
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                raw = self.rfile.read(length) if length else b""
+            except OSError:  # reset by the peer, or TLS ended mid-record
+                return None
+            return raw if len(raw) == length else None
 
         def _answer(self, resp):
             payload = b""
