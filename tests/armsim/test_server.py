@@ -35,9 +35,9 @@ def connect(sim):
     return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
 
 
-def head(sim, path, body):
+def head(sim, path, body, framing="Content-Length: {}"):
     return ("POST {}?api-version=2024-11-01 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n").format(
+            "Content-Type: application/json\r\n" + framing + "\r\n\r\n").format(
                 path, sim.client.token(), len(body)).encode()
 
 
@@ -49,6 +49,20 @@ def test_body_sent_apart_from_the_headers_is_read(http_sim):
         s.sendall(body)
         assert s.recv(4096).startswith(b"HTTP/1.1 202")
     assert powers(http_sim, base) == {"0": "running", "1": "running", "2": "running"}
+
+
+def test_chunked_body_is_read(http_sim):
+    """Transfer-Encoding: chunked, no Content-Length (what urllib3 sends for a body of unknown length): read as an
+    empty body, this deallocation of instance 0 named none and deallocated the whole scale set."""
+    base = seeded(http_sim, "chunked")
+    body = json.dumps({"instanceIds": ["0"]}).encode()
+    with connect(http_sim) as s:
+        s.sendall(head(http_sim, base + "/deallocate", body, "Transfer-Encoding: chunked"))
+        for part in (body[:5], body[5:]):
+            s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+        s.sendall(b"0\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 202")
+    assert powers(http_sim, base) == {"0": "deallocated", "1": "running", "2": "deallocated"}
 
 
 def test_request_whose_body_never_arrived_is_not_acted_on(http_sim):
