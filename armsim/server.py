@@ -105,8 +105,12 @@ def make_handler(app):
 
         def _serve(self):
             start = time.time()
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self._body()
+            if raw is None:  # the client went away before its whole request arrived: ARM never acts on such a request
+                self.close_connection = True
+                log.warning("dropped %s %s: the connection closed before the body it announced arrived",
+                            self.command, self.path.split("?")[0])
+                return
             req = Request(self.command, self.path, self.headers, raw, app.base_url)
             resp = app.dispatch(req)
             dropped = req.fault in ("reset", "reset-after")  # faults.py: close the connection without an answer
@@ -122,6 +126,39 @@ def make_handler(app):
                 if req.throttled:
                     entry["throttled"] = req.throttled
                 app.log.add(entry)
+
+        def _body(self):
+            """The request's body; None when the connection closed before all the bytes Content-Length announced
+            (a client killed between sending its headers and its body, as urllib3 sends them apart): read as an
+            empty body, a POST start or deallocate would name no instance and act on the whole scale set."""
+            try:
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    return self._chunks()
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+            except (OSError, ValueError):  # reset by the peer, TLS ended mid-record, or a length that is no number
+                return None
+            return raw if len(raw) == length else None
+
+        def _chunks(self):
+            """A body sent with Transfer-Encoding: chunked (no Content-Length); None when it ends early."""
+            raw = b""
+            while True:
+                line = self.rfile.readline(1024)
+                if not line.endswith(b"\n"):
+                    return None
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    break
+                chunk = self.rfile.read(size + 2)
+                if len(chunk) < size + 2:
+                    return None
+                raw += chunk[:size]
+            while line not in (b"\r\n", b"\n"):  # trailers, up to the empty line that ends the request
+                line = self.rfile.readline(1024)
+                if not line.endswith(b"\n"):
+                    return None
+            return raw
 
         def _answer(self, resp):
             payload = b""

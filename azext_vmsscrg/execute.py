@@ -348,6 +348,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 delay *= 2
 
     def _power(self, step, operation, done):
+        if not step.targets and not step.whole_set:
+            return  # an empty list of instance ids is read as the whole scale set (as none is): nothing is sent
         down = operation == 'begin_deallocate'
         if self.flexible:
             def send(key):

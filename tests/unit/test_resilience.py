@@ -169,3 +169,11 @@ def test_a_model_change_refused_because_an_instance_was_added_is_worth_a_new_pla
     with pytest.raises(execute.StepFailed) as err:
         ex._setModelGroup(step)
     assert err.value.kind == failures.PERMANENT
+
+
+def test_a_power_step_left_with_no_member_sends_nothing():
+    """Members that started meanwhile leave a compensation step empty: an empty instanceIds list would start (or
+    deallocate) the whole scale set, instances meant to stay deallocated too. (The client is None: any call fails.)"""
+    ex, _ = executor()
+    for operation in ('begin_start', 'begin_deallocate'):
+        assert ex._power(execute.p.Step(execute.p.START, (), 'nothing left'), operation, lambda power: True) is None
