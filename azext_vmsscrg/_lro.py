@@ -35,7 +35,7 @@ def polling(action=False):
 
 class Accepted(ARMPolling):
     """An operation's accepting answer, kept and not polled: a batch of Flexible members is watched in one list of
-    the members instead (execute.py). `check()` reads the operation's status once, for the member whose list entry
+    the members instead (execute.py). `check()` reads the operation's status, for the member whose list entry
     looks wrong: Azure's error code is only there."""
 
     def __init__(self, action=False):

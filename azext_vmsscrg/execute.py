@@ -523,7 +523,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
             now, found = self.clock(), 0
             for key in sorted(waiting):
                 overdue = now - since[key] >= WATCH_BOUND
-                if batch.over(key, states.get(key), overdue):
+                if batch.over(key, states.get(key), overdue, now):
                     waiting.discard(key)
                     found += 1
                 elif overdue:  # its status was read: still running
@@ -626,23 +626,27 @@ class _Batch:  # pylint: disable=too-many-instance-attributes,too-few-public-met
         self.step, self.wanted, self.on_error = step, wanted, on_error
         self.ops = {}  # {key: Accepted, or True when found applied after a lost answer}
         self.tries = dict.fromkeys(step.targets, 0)
-        self.finished, self.checked, self.again = set(), set(), set()
+        self.finished, self.again = set(), set()
+        self.next_check, self.check_every = {}, {}  # {key: clock} when a member that looks failed is read again
         self.left_out, self.failures = [], []
         self.resend_after = FIRST_DELAY
 
-    def over(self, key, member, overdue):
+    def over(self, key, member, overdue, now):
         """Whether the member's operation is over (done, failed, to send again), from its entry in the list. One
         that looks failed (provisioning Failed, or settled where it should not be) or is `overdue` gets its
-        operation's status read once: Azure's error is classified as an operation polled alone would be."""
+        operation's status read: Azure's error is classified as an operation polled alone would be. While that
+        status says running, it is read again with backoff: the member may have looked settled before the
+        operation reached it, and an action that fails leaves it where it was."""
         good = member is not None and self.wanted(member)
         if good and member.provisioning_state in SETTLED:
             self.finished.add(key)
             return True
         odd = member is None or member.provisioning_state == 'Failed' or (
             member.power_state not in CHANGING_POWER and member.provisioning_state in SETTLED)
-        if not (odd and key not in self.checked) and not overdue:
+        if not (odd and now >= self.next_check.get(key, now)) and not overdue:
             return False
-        self.checked.add(key)
+        every = self.check_every.get(key, POLL_FIRST)
+        self.next_check[key], self.check_every[key] = now + every, min(every * 2, POLL_MAX)
         op = self.ops[key]
         try:
             ended = op.check() if isinstance(op, Accepted) else True

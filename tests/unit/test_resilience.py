@@ -177,3 +177,27 @@ def test_a_power_step_left_with_no_member_sends_nothing():
     ex, _ = executor()
     for operation in ('begin_start', 'begin_deallocate'):
         assert ex._power(execute.p.Step(execute.p.START, (), 'nothing left'), operation, lambda power: True) is None
+
+
+class _Running(execute.Accepted):
+    """An accepted operation whose status reads 'running' the first `running` times, then 'succeeded'."""
+
+    def __init__(self, running):  # pylint: disable=super-init-not-called
+        self.running, self.reads = running, 0
+
+    def check(self):
+        self.reads += 1
+        return self.reads > self.running
+
+
+def test_a_member_that_looks_settled_while_its_operation_runs_is_read_again_with_backoff():
+    # a start still running when the member first looks settled (deallocated, Succeeded), which then fails and
+    # leaves it deallocated: its status is read again 2 s later, not only after the watch's 600 s bound
+    step = execute.p.Step(execute.p.START, ('a',), 'start')
+    batch = execute._Batch(step, lambda m: m.power_state == 'running', None)  # pylint: disable=protected-access
+    batch.ops = {'a': _Running(running=1)}
+    down = SimpleNamespace(power_state='deallocated', provisioning_state='Succeeded')
+    assert not batch.over('a', down, False, 0.0)  # read: still running
+    assert not batch.over('a', down, False, 1.0) and batch.ops['a'].reads == 1  # not read again yet
+    assert batch.over('a', down, False, 2.0) and batch.ops['a'].reads == 2  # read again: it ended, member down
+    assert [str(f) for f in batch.failures] and 'did not reach the expected state' in str(batch.failures[0])
