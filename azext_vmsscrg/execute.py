@@ -360,7 +360,8 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 rg = _parse(vm.id)['resource_group']
                 getattr(self.client.virtual_machines, operation)(rg, vm.name, polling=method)
                 return method
-            self._flex(step, send, lambda m: done(m.power_state))
+            # done once the power state stops changing: a member still deallocating is allocated for Azure
+            self._flex(step, send, lambda m: done(m.power_state) and m.power_state not in CHANGING_POWER)
             wrong = ()  # the watch raised for members that did not get there
         else:
             # a whole-set deallocation names no instance, as `az vmss deallocate` does: Azure takes down the instances
