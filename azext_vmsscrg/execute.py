@@ -360,8 +360,7 @@ class Executor:  # pylint: disable=too-many-instance-attributes  # a run's targe
                 rg = _parse(vm.id)['resource_group']
                 getattr(self.client.virtual_machines, operation)(rg, vm.name, polling=method)
                 return method
-            # done once the power state stops changing: a member still deallocating is allocated for Azure
-            self._flex(step, send, lambda m: done(m.power_state) and m.power_state not in CHANGING_POWER)
+            self._flex(step, send, lambda m: done(m.power_state))
             wrong = ()  # the watch raised for members that did not get there
         else:
             # a whole-set deallocation names no instance, as `az vmss deallocate` does: Azure takes down the instances
@@ -638,7 +637,8 @@ class _Batch:  # pylint: disable=too-many-instance-attributes,too-few-public-met
         operation's status read: Azure's error is classified as an operation polled alone would be. While that
         status says running, it is read again with backoff: the member may have looked settled before the
         operation reached it, and an action that fails leaves it where it was."""
-        good = member is not None and self.wanted(member)
+        # a member is done only once its power state stops changing: one still deallocating is allocated for Azure
+        good = member is not None and member.power_state not in CHANGING_POWER and self.wanted(member)
         if good and member.provisioning_state in SETTLED:
             self.finished.add(key)
             return True
