@@ -115,6 +115,20 @@ def test_a_rolling_upgrade_that_fails_stops_the_run_and_starts_everything_again(
     assert powers(az_sim, rg, "u") == {"0": "running", "1": "running", "2": "deallocated"}
 
 
+def interrupt_at_first_deallocation(sim, rg, *args):
+    """Start `az vmss capacity-reservation ARGS --yes --max-unavailable 20` (its stderr a pipe), send it SIGINT as
+    soon as the simulator has a deallocation in `rg`; (the process, the request log's mark before it started)."""
+    mark = sim.mark()
+    proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", *args, "--yes", "--max-unavailable", "20"],
+                            env=sim.env(), cwd=sim.dir, text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=interruptible)
+    deadline = time.time() + 120
+    while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    return proc, mark
+
+
 def test_sigint_during_a_flexible_batch_stops_and_starts_the_batch_again(tmp_path):
     directory = str(tmp_path / "sim")
     lifecycle.up(directory, lro_seconds=1)
@@ -123,15 +137,7 @@ def test_sigint_during_a_flexible_batch_stops_and_starts_the_batch_again(tmp_pat
         rg = "fl-sigint"
         names = ["i-{}".format(n) for n in range(10)]
         seed(sim, rg, [crg(zones=())], [flexible(members=[member(n, zone=None, group=None) for n in names])])
-        mark = sim.mark()
-        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "attach", "-g", rg, "-n", "f", "--crg", "g",
-                                 "--yes", "--max-unavailable", "20"], env=sim.env(), cwd=sim.dir, text=True,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True, preexec_fn=interruptible)
-        deadline = time.time() + 120
-        while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
+        proc, mark = interrupt_at_first_deallocation(sim, rg, "attach", "-g", rg, "-n", "f", "--crg", "g")
         interrupted = time.time()
         _, err = proc.communicate(timeout=120)
         assert proc.returncode != 0 and time.time() - interrupted < 30
@@ -157,18 +163,11 @@ def test_a_second_sigint_aborts_at_once_and_keeps_the_journal(tmp_path):
         rg = "fl-sigint2"
         names = ["j-{}".format(n) for n in range(10)]
         seed(sim, rg, [crg(zones=())], [flexible(members=[member(n, zone=None) for n in names])])
-        mark = sim.mark()
-        proc = subprocess.Popen([AZ, "vmss", "capacity-reservation", "detach", "-g", rg, "-n", "f", "--yes",
-                                 "--max-unavailable", "20"], env=sim.env(), cwd=sim.dir, text=True,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc, _ = interrupt_at_first_deallocation(sim, rg, "detach", "-g", rg, "-n", "f")
         err = []
         reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
         reader.start()
         deadline = time.time() + 120
-        while not deallocations(sim, mark, rg) and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
         while not any("press Ctrl-C again" in line for line in err) and time.time() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, "".join(err)  # compensating: the batch's deallocations are still running
