@@ -35,7 +35,7 @@ from .journal import Journal, Record, new_record
 from .outcome import failure, intent_options, verify, where
 from .prompt import ask_to_continue, prompting, summary
 from .snapshot import FLEXIBLE, ReadError, ScaleSet, Snapshot, normalize_id, resource_name, same_id
-from .run import autoscale_warnings, compensate, interruptible, read_or_none, usable_record
+from .run import autoscale_warnings, compensate, interruptible, journal_recorder, read_or_none, usable_record
 from .status import build_status, read_error_entry, reservation_entry
 from .survey import SETTLE_TIMEOUT, read_error, read_group, inspect_scale_set, read_vms, wait_until_settled
 
@@ -409,14 +409,11 @@ class _Recorder:  # pylint: disable=too-few-public-methods
 
     def on_deallocate(self, unit):
         earlier = unit.record.deallocated if unit.record else frozenset()
-        unit_record = new_record(unit.intent, unit.plan.restore, unit.record.started if unit.record else None)
+        if unit.journal is not None:  # a scale set's own journal, as a single run keeps it
+            started = unit.record.started if unit.record else None
+            return journal_recorder(unit.journal, new_record(unit.intent, unit.plan.restore, started), earlier)
 
-        def save(keys, running=()):
-            nonlocal unit_record
-            if unit.journal is not None:
-                unit_record = replace(unit_record, running=unit_record.running | frozenset(running))
-                unit.journal.save(replace(unit_record, deallocated=earlier | frozenset(keys)))
-                return
+        def save(keys, **_):  # standalone VMs: the group's journal
             ids = frozenset(i.id for i in unit.snapshot.instances if p.member_key(i) in keys)
             with self.lock:
                 self.record = replace(self.record, deallocated=self.record.deallocated | ids)

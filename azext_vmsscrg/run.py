@@ -62,7 +62,7 @@ def move(cmd, client, survey, intent, *, concurrency, dry_run, yes):
     executor.taken_down.update(k for k in earlier if k in plan.restore)  # an earlier run's, to start again too
     with interruptible():
         try:
-            done = executor.run(plan.steps, on_deallocate=recorder(journal, record, earlier))
+            done = executor.run(plan.steps, on_deallocate=journal_recorder(journal, record, earlier))
         except StepFailed as ex:
             compensate(executor, plan, origins)
             say_give_back(previous)
@@ -83,7 +83,7 @@ def move(cmd, client, survey, intent, *, concurrency, dry_run, yes):
     return result(intent, plan, steps=done, status=build_status(after), previous=previous)
 
 
-def recorder(journal, record, earlier):
+def journal_recorder(journal, record, earlier):
     """What the executor calls before each deallocation: the journal records the members it takes down, and those
     found running that the plan did not know of (`running`: instances added since), to start them again."""
     def on_deallocate(keys, running=()):
