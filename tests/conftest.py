@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -111,6 +112,21 @@ def sim_up(directory, **options):
         yield Sim(directory)
     finally:
         lifecycle.down(directory)
+
+
+@contextlib.contextmanager
+def sims_up(tmp_path_factory, prefix, options):
+    """Simulators by name, one per entry of options, started at once; stopped after.
+    Their directories are made first, in this thread: pytest's temporary directories are not thread-safe."""
+    directories = {name: str(tmp_path_factory.mktemp(prefix + name)) for name in options}
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(options)) as pool:
+        started = {name: pool.submit(lifecycle.up, directories[name], **options[name]) for name in options}
+        for name, future in started.items():
+            if future.exception() is None:
+                stack.callback(lifecycle.down, directories[name])
+        for future in started.values():
+            future.result()
+        yield {name: Sim(directories[name]) for name in options}
 
 
 @pytest.fixture(scope="session")

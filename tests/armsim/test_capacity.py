@@ -8,14 +8,13 @@ power states and reservations read back, and GET /simulator/capacity.
 Two simulators started with `up --capacity eastus:Standard_D2s_v3=0`: `sim` answers at once (--lro-seconds 0),
 `slow` with operations that take a second. Each test uses its own VM size, so that its pools are its own.
 """
-import contextlib
 
 import pytest
 
 from armsim import lifecycle
 from armsim.models import allocation
 from builders import at_once, crg, group_view, instances, refused, seed, uniform, vm, vm_power
-from conftest import sim_up
+from conftest import sims_up
 
 D2 = "Standard_D2s_v3"
 OPTIONS = {"sim": dict(capacity=["eastus:" + D2 + "=0"]),
@@ -24,9 +23,8 @@ OPTIONS = {"sim": dict(capacity=["eastus:" + D2 + "=0"]),
 
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
-    with contextlib.ExitStack() as stack:
-        yield dict(zip(OPTIONS, at_once(*[lambda name=name: stack.enter_context(sim_up(
-            str(tmp_path_factory.mktemp("capacity-" + name)), **OPTIONS[name])) for name in OPTIONS])))
+    with sims_up(tmp_path_factory, "capacity-", OPTIONS) as sims:
+        yield sims
 
 
 @pytest.fixture(scope="module", params=list(OPTIONS))

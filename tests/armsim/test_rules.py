@@ -9,7 +9,6 @@ Two simulators served to stock `az`: `sim` with the default readings and `opposi
 its opposite reading. Rules about time (operations that take time, lagging association lists) and paging run
 in-process (armsim.inprocess), on a clock the test moves instead of sleeps that race the machine's load.
 """
-import contextlib
 import datetime
 import json
 
@@ -21,7 +20,7 @@ from builders import (OTHER_SIZE, at_once, crg, flexible, follow_rolling, group_
                       vm_power)
 from armsim import seed as landscape
 from armsim.inprocess import InProcess
-from conftest import sim_up
+from conftest import sims_up
 
 DECISIONS = ["A3s=opposite", "A5s=opposite", "A5i=opposite", "A7=opposite"]
 LAG = 4  # seconds of C5 delay in test_c5
@@ -33,9 +32,8 @@ OPTIONS = {"sim": dict(pause_scale=0.01), "opposite": dict(rule_overrides=DECISI
 @pytest.fixture(scope="module")
 def sims(tmp_path_factory):
     """The three simulators, started at once, by name."""
-    with contextlib.ExitStack() as stack:
-        yield dict(zip(OPTIONS, at_once(*[lambda name=name: stack.enter_context(sim_up(
-            str(tmp_path_factory.mktemp("rules-" + name)), **OPTIONS[name])) for name in OPTIONS])))
+    with sims_up(tmp_path_factory, "rules-", OPTIONS) as sims:
+        yield sims
 
 
 @pytest.fixture(scope="module")
