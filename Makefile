@@ -101,7 +101,7 @@ record: extension
 # limit; passes plain, throttled (write budget), arm-limits (ARM's and Compute's buckets), spread (operation times
 # drawn); prints the table and writes bench/results/latest.json and .txt (README.md, "Benchmarks").
 # BENCH_SIZES=10,100,1000  BENCH_REPEAT=3  BENCH_LRO=2 (seconds per long-running operation)
-# BENCH_PASSES=plain,throttled,arm-limits,spread
+# BENCH_PASSES=plain,arm-limits,spread (add throttled for the older per-minute write budget)
 # BENCH_WRITE_BUDGET=600 (writes per minute in the throttled pass; 0 skips it)
 # BENCH_ARM_LIMITS=on (armsim --arm-limits in the arm-limits pass; off skips it)
 # BENCH_LRO_SPREAD (default L/2) BENCH_LRO_SEED=1 (the spread pass's draws)
