@@ -86,12 +86,13 @@ def main(argv=None):
             continue
         # the documented Flexible way sends a write every few seconds, far below any budget or bucket: beyond the
         # plain pass it is run at the smallest N only (and estimated above it, like in the plain pass). The
-        # expert's script runs in the arm-limits pass, where ARM's buckets apply to it as to us.
+        # expert's script runs in the arm-limits pass, where ARM's buckets apply to it as to us. The spread pass
+        # measures our plan under uneven operation times; the baselines, one operation after another, are not run.
         doc_max = args.doc_flexible_max if name == "plain" else min([args.doc_flexible_max] + sizes)
         expert_max = args.expert_max if name == "arm-limits" else 0
         settings = run.Settings(sizes, args.repeat, args.short_seconds, doc_max, args.lro_seconds, budget, limits,
                                 expert_max, modes=modes, moves=bool(scenarios & {"detach", "attach"}),
-                                status="status" in scenarios)
+                                status="status" in scenarios, baselines=name != "spread")
         with tempfile.TemporaryDirectory(prefix="bench-sim-") as directory:
             with running(directory, lro, budget, limits) as sim:
                 rows = run.run_pass(sim, settings)

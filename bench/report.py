@@ -84,15 +84,16 @@ def _requests(r):
 
 def _notes(results):
     meta = results["meta"]
-    out = ["L = {} s per long-running operation. Times are medians of {} run(s), except * (one run: longer than {} "
-           "s).".format(meta["lro_seconds"], meta["repeat"], meta["short_seconds"]),
+    out = ["L = {} s per long-running operation. Times are medians of {} run(s) ({} for status), except * (one run: "
+           "longer than {} s).".format(meta["lro_seconds"], meta["repeat"], 3 * meta["repeat"], meta["short_seconds"]),
            "ratio = documented / ours. limit = the long-running operations that must follow one another in the plan "
            "(Uniform: deallocate, model, update-instances, start; Flexible: deallocate, update, start per batch of "
            "at most 20% of the members) x L; with a write budget, at least the time the budget needs to accept our "
            "writes (budget).",
            "documented Flexible beyond N={} (in the other passes: beyond the smallest N, as its writes, one every "
            "few seconds, stay far below any budget or bucket): not run, estimated from its measured time per member, "
-           "times N.".format(meta["doc_flexible_max"]),
+           "times N. The spread pass runs neither the documented way nor the expert's script beside our detach and "
+           "attach.".format(meta["doc_flexible_max"]),
            "expert = the script an experienced operator writes (Flexible: az vm deallocate --ids ... --no-wait; az vm "
            "wait --ids ... until deallocated; az vm update --capacity-reservation-group --no-wait per member, 4 at a "
            "time, as the pinned az fails az vm update with several --ids; az vm wait --ids ... --updated; az vm "

@@ -21,11 +21,12 @@ OPPOSITE = {"detach": "attach", "attach": "detach"}
 
 class Settings:
     def __init__(self, sizes, repeat, short_seconds, doc_flexible_max, lro_seconds, write_budget=None,
-                 arm_limits=None, expert_max=100, modes=MODES, moves=True, status=True):
+                 arm_limits=None, expert_max=100, modes=MODES, moves=True, status=True, baselines=True):
         self.sizes = sizes
         self.modes = modes
         self.moves = moves  # detach and attach
         self.status = status
+        self.baselines = baselines  # the documented way and the expert's script run beside our detach and attach
         self.repeat = repeat
         self.short_seconds = short_seconds  # runs shorter than this are repeated and reported as medians
         self.doc_flexible_max = doc_flexible_max  # largest Flexible N at which the documented way is run
@@ -103,7 +104,7 @@ def run_landscape(sim, settings, mode, n):
 def _status(sim, settings, scape):
     """status, in the attached state: ours and the documented reads, interleaved."""
     ours, doc = Measure(), Measure()
-    for _ in range(settings.repeat):
+    for _ in range(3 * settings.repeat):  # short runs whose medians vary: three times the repeat
         seconds, _, requests, throttle = timed(sim, lambda: procedures.ours(sim, scape, "status"))
         ours.add(seconds, requests, throttle)
         seconds, invocations, requests, throttle = timed(sim, lambda: procedures.documented(sim, scape, "status"))
@@ -120,8 +121,8 @@ def _moves(sim, settings, scape):
     # detach and attach. One round: ours detach, documented attach, documented detach, expert attach, expert
     # detach, ours attach; each starts from the state the one before left, and each end state is checked. For
     # Uniform the expert's script is the documented one (not run twice).
-    doc_feasible = not scape.flexible or n <= settings.doc_flexible_max
-    expert_feasible = scape.flexible and n <= settings.expert_max
+    doc_feasible = settings.baselines and (not scape.flexible or n <= settings.doc_flexible_max)
+    expert_feasible = settings.baselines and scape.flexible and n <= settings.expert_max
     measures = {(who, verb): Measure() for who in ("ours", "doc", "expert") for verb in ("detach", "attach")}
     rounds, doc_rounds, expert_rounds = settings.repeat, settings.repeat, settings.repeat
     r = 0
