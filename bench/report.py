@@ -84,9 +84,9 @@ def _requests(r):
 
 def _notes(results):
     meta = results["meta"]
-    out = ["L = {} s per long-running operation. Times are medians of {} run(s) ({} for status at the largest N), "
-           "except * (one run: longer than {} s).".format(meta["lro_seconds"], meta["repeat"], 3 * meta["repeat"],
-                                                         meta["short_seconds"]),
+    first = ("L = {} s per long-running operation. Times are medians of {} run(s) ({} for status at the largest N), "
+             "except * (one run: longer than {} s).")
+    out = [first.format(meta["lro_seconds"], meta["repeat"], 3 * meta["repeat"], meta["short_seconds"]),
            "ratio = documented / ours. limit = the long-running operations that must follow one another in the plan "
            "(Uniform: deallocate, model, update-instances, start; Flexible: deallocate, update, start per batch of "
            "at most 20% of the members) x L; with a write budget, at least the time the budget needs to accept our "
